@@ -1,0 +1,59 @@
+/** The plain sentences a user reads about what happened around their run. */
+import type { ResultMessage } from "./supervisor-protocol.ts";
+import type { SandboxLimits } from "./limits.ts";
+
+function bytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${n} bytes`;
+}
+
+export function resultNotices(result: ResultMessage, limits: SandboxLimits): string[] {
+  const notices: string[] = [];
+  const { stdout, stderr } = result.truncated;
+  if (stdout + stderr > 0) {
+    const parts = [stdout > 0 ? `${bytes(stdout)} of stdout` : "", stderr > 0 ? `${bytes(stderr)} of stderr` : ""];
+    notices.push(
+      `Output was cut at ${bytes(limits.outputLimitBytes)}: ${parts.filter(Boolean).join(" and ")} not shown.`,
+    );
+  }
+  for (const dropped of result.dropped) notices.push(`Not shown: ${dropped}.`);
+  const kept = "Files in /mnt/data were kept.";
+  switch (result.status) {
+    case "timeout":
+      notices.push(`The run was stopped after ${Math.round(limits.executionTimeoutMs / 1000)} s, the time limit per run.`);
+      break;
+    case "cancelled":
+      notices.push("The run was cancelled.");
+      break;
+    case "oom":
+      notices.push(
+        `The code ran out of memory (the limit is ${limits.memoryMb} MB), so Python was restarted: ` +
+          `variables and imports are gone. ${kept}`,
+      );
+      break;
+    case "crashed":
+      notices.push(`Python crashed (${result.reason ?? "no reason given"}) and was restarted: variables are gone. ${kept}`);
+      break;
+    default:
+      break;
+  }
+  if (result.restarted && (result.status === "timeout" || result.status === "cancelled")) {
+    notices.push(
+      `The code did not stop within ${limits.interruptGraceMs / 1000} s of being interrupted, so Python was restarted: ` +
+        `variables and imports are gone. ${kept}`,
+    );
+  }
+  if (result.stoppedProcesses > 0) {
+    notices.push(`${result.stoppedProcesses} background process(es) the code started were stopped.`);
+  }
+  if (result.moreFiles > 0) notices.push(`${result.moreFiles} more changed files are not listed.`);
+  return notices;
+}
+
+export function containerLostNotice(reason: string): string {
+  return (
+    `The sandbox stopped unexpectedly (${reason}) and a new one was started: ` +
+    "variables, imports and files in /mnt/data from before are gone."
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Owns the sandbox sessions of one process: one per conversation key, created lazily,
+ * adopted from an earlier process when its container still runs, closed when idle.
+ * `ContainerRuntime.open` is the one place a session gets its container, so a warm pool
+ * of pre-started containers can be slotted in there without changing sessions.
+ */
+import type Dockerode from "dockerode";
+import { UserFacingError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
+import type { SandboxLimits } from "./limits.ts";
+import { SandboxSession } from "./session.ts";
+
+export interface SandboxManagerOptions {
+  docker: Dockerode;
+  image: string;
+  limits: SandboxLimits;
+  logger: Logger;
+  /** Containers are labelled with it; start-up clean-up touches only its own scope. */
+  scope: string;
+  /** Sessions unused for this long are closed; 0 keeps them until closed. */
+  idleTimeoutMs?: number;
+  /** Most sessions with a live container at once; the least recently used idle one makes room. */
+  maxSessions?: number;
+  now?: () => number;
+}
+
+export class SandboxManager {
+  readonly runtime: ContainerRuntime;
+  private readonly sessions = new Map<string, SandboxSession>();
+  private reaper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SandboxManagerOptions) {
+    this.runtime = new ContainerRuntime({
+      docker: options.docker,
+      image: options.image,
+      limits: options.limits,
+      scope: options.scope,
+      logger: options.logger,
+    });
+  }
+
+  /** The session for a key; its container starts (or is adopted) on first use. */
+  async acquire(key: string): Promise<SandboxSession> {
+    const existing = this.sessions.get(key);
+    if (existing && !existing.closed) return existing;
+    await this.makeRoom();
+    const session = new SandboxSession(
+      key,
+      this.runtime,
+      this.options.limits,
+      this.options.logger.child({ session: key }),
+      this.options.now,
+    );
+    this.sessions.set(key, session);
+    return session;
+  }
+
+  async close(key: string): Promise<boolean> {
+    const session = this.sessions.get(key);
+    this.sessions.delete(key);
+    if (session) {
+      await session.close();
+      return true;
+    }
+    const name = this.runtime.containerName(key);
+    const found = (await this.runtime.list()).find((c) => c.name === name);
+    if (found) await this.runtime.remove(found.id);
+    return found !== undefined;
+  }
+
+  list(): Promise<SandboxContainerInfo[]> {
+    return this.runtime.list();
+  }
+
+  /** Removes this scope's containers that are no longer running (left by a crash or a reboot). */
+  async removeStopped(): Promise<number> {
+    const stopped = (await this.runtime.list()).filter((c) => !c.running);
+    for (const container of stopped) await this.runtime.remove(container.id);
+    if (stopped.length > 0) this.options.logger.info({ count: stopped.length }, "removed stopped sandbox containers");
+    return stopped.length;
+  }
+
+  /** Closes sessions idle past the idle timeout. Returns how many were closed. */
+  async reapIdle(): Promise<number> {
+    const limit = this.options.idleTimeoutMs ?? 0;
+    if (limit <= 0) return 0;
+    const now = (this.options.now ?? Date.now)();
+    let closed = 0;
+    for (const [key, session] of this.sessions) {
+      if (!session.running && now - session.lastUsedAt > limit) {
+        this.sessions.delete(key);
+        await session.close().catch((error: unknown) => this.options.logger.warn({ err: error }, "close failed"));
+        closed += 1;
+      }
+    }
+    return closed;
+  }
+
+  startReaper(intervalMs = 60_000): void {
+    this.reaper ??= setInterval(() => void this.reapIdle(), intervalMs);
+    this.reaper.unref();
+  }
+
+  /** Stops the reaper and lets go of every container, leaving them running for the next process. */
+  shutdown(): void {
+    clearInterval(this.reaper);
+    this.reaper = undefined;
+    for (const session of this.sessions.values()) session.detach();
+    this.sessions.clear();
+  }
+
+  private async makeRoom(): Promise<void> {
+    const max = this.options.maxSessions ?? 0;
+    if (max <= 0 || this.sessions.size < max) return;
+    const idle = [...this.sessions.entries()]
+      .filter(([, session]) => !session.running)
+      .sort(([, a], [, b]) => a.lastUsedAt - b.lastUsedAt);
+    const oldest = idle[0];
+    if (!oldest) {
+      throw new UserFacingError(
+        "sandbox_capacity",
+        `All ${max} sandboxes are busy running code. Try again in a minute.`,
+      );
+    }
+    this.sessions.delete(oldest[0]);
+    this.options.logger.info({ session: oldest[0] }, "closing least recently used sandbox to make room");
+    await oldest[1].close();
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * One conversation's sandbox: a container with a live kernel, and what to do when it fails.
+ * Executions run one at a time. Every wait has a deadline: the supervisor enforces the
+ * run's time limit itself, and this side keeps an outer deadline in case the supervisor
+ * cannot (then the whole container is replaced, and the result says files were lost).
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../logger.ts";
+import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
+import type { SandboxLimits } from "./limits.ts";
+import { containerLostNotice, resultNotices } from "./notices.ts";
+import { OutputCollector } from "./output-collector.ts";
+import type { ResultMessage } from "./supervisor-protocol.ts";
+import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
+
+/** Time the bot allows past the supervisor's own deadline before it gives up on the container. */
+const OUTER_DEADLINE_MARGIN_MS = 10_000;
+
+class OuterDeadline extends Error {}
+
+export class SandboxSession {
+  private attached: AttachedContainer | null = null;
+  private opening: Promise<AttachedContainer> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pendingLostNotice: string | null = null;
+  lastUsedAt: number;
+  running = false;
+  closed = false;
+
+  constructor(
+    readonly key: string,
+    private readonly runtime: ContainerRuntime,
+    private readonly limits: SandboxLimits,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastUsedAt = now();
+  }
+
+  get containerName(): string {
+    return this.runtime.containerName(this.key);
+  }
+
+  /** Starts (or adopts) the container now instead of at the first use. */
+  async open(): Promise<{ adopted: boolean }> {
+    const attached = await this.container();
+    return { adopted: attached.adopted };
+  }
+
+  execute(code: string, options: ExecuteOptions = {}): Promise<Execution> {
+    return this.exclusive(() => this.executeNow(code, options));
+  }
+
+  async putFile(path: string, data: Buffer): Promise<void> {
+    this.touch();
+    await (await this.container()).client.putFile(path, data);
+  }
+
+  async getFile(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
+    this.touch();
+    return (await this.container()).client.getFile(path, maxBytes);
+  }
+
+  async listFiles(): Promise<SandboxFile[]> {
+    this.touch();
+    return (await this.container()).client.listFiles();
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    await (await this.container()).client.deleteFile(path);
+  }
+
+  /** A fresh Python process; with clearFiles, an empty /mnt/data too. */
+  reset(clearFiles: boolean): Promise<void> {
+    return this.exclusive(async () => {
+      await (await this.container()).client.restart(clearFiles, this.limits.startTimeoutMs);
+    });
+  }
+
+  /** Removes the container: variables and files are gone. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const attached = this.attached;
+    this.attached = null;
+    attached?.client.close();
+    await this.runtime.remove(attached?.id ?? this.containerName);
+  }
+
+  /** Lets go of the container but leaves it running, so a later process can adopt it. */
+  detach(): void {
+    this.attached?.client.close();
+    this.attached = null;
+  }
+
+  private touch(): void {
+    this.lastUsedAt = this.now();
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async container(): Promise<AttachedContainer> {
+    if (this.closed) throw new Error("this sandbox session was closed");
+    if (this.attached && !this.attached.client.broken) return this.attached;
+    if (this.attached?.client.broken) {
+      this.pendingLostNotice = containerLostNotice(this.attached.client.broken);
+      const lost = this.attached;
+      this.attached = null;
+      await this.runtime.remove(lost.id).catch(() => undefined);
+    }
+    this.opening ??= this.runtime.open(this.key).finally(() => {
+      this.opening = null;
+    });
+    this.attached = await this.opening;
+    return this.attached;
+  }
+
+  private async executeNow(code: string, options: ExecuteOptions): Promise<Execution> {
+    this.touch();
+    this.running = true;
+    const started = this.now();
+    const collector = new OutputCollector(this.limits.outputLimitBytes, options.onOutput);
+    try {
+      if (options.signal?.aborted) return this.summary("cancelled", collector, started, ["The run was cancelled."]);
+      const attached = await this.container();
+      const notices = this.pendingLostNotice ? [this.pendingLostNotice] : [];
+      const filesLost = this.pendingLostNotice !== null;
+      this.pendingLostNotice = null;
+      const timeoutMs = options.timeoutMs ?? this.limits.executionTimeoutMs;
+      const run = attached.client.run({
+        code,
+        timeoutMs,
+        graceMs: this.limits.interruptGraceMs,
+        outputLimitBytes: this.limits.outputLimitBytes,
+        onOutput: collector.add,
+      }, randomUUID());
+      const onAbort = () => void attached.client.interrupt(run.id, "cancelled").catch(() => undefined);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      let timer: NodeJS.Timeout | undefined;
+      const outer = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new OuterDeadline()),
+          timeoutMs + this.limits.interruptGraceMs + OUTER_DEADLINE_MARGIN_MS,
+        );
+      });
+      try {
+        const result = await Promise.race([run.done, outer]);
+        return this.fromResult(result, collector, notices, filesLost);
+      } catch (error) {
+        return await this.fromFailure(error, attached, collector, started, notices);
+      } finally {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+    } finally {
+      this.running = false;
+      this.touch();
+    }
+  }
+
+  private fromResult(
+    result: ResultMessage,
+    collector: OutputCollector,
+    notices: string[],
+    filesLost: boolean,
+  ): Execution {
+    const displays = collector.displays;
+    return {
+      status: result.status,
+      stdout: collector.stdout,
+      stderr: collector.stderr,
+      error: result.error,
+      displays,
+      images: collector.images,
+      files: result.files,
+      durationMs: result.durationMs,
+      notices: [...notices, ...resultNotices(result, this.limits), ...collector.notices()],
+      kernelRestarted: result.restarted || result.status === "oom" || result.status === "crashed",
+      filesLost,
+    };
+  }
+
+  private async fromFailure(
+    error: unknown,
+    attached: AttachedContainer,
+    collector: OutputCollector,
+    started: number,
+    notices: string[],
+  ): Promise<Execution> {
+    const timedOut = error instanceof OuterDeadline;
+    const reason = timedOut ? "it stopped answering" : (error as Error).message;
+    this.logger.warn({ err: error, container: attached.name }, "sandbox container lost during a run; replacing it");
+    // Whatever state the container is in, it cannot be trusted with the next run.
+    this.attached = null;
+    attached.client.close();
+    await this.runtime.remove(attached.id).catch(() => undefined);
+    return this.summary(timedOut ? "timeout" : "crashed", collector, started, [
+      ...notices,
+      containerLostNotice(reason).replace("and a new one was started", "and will be replaced"),
+    ], true);
+  }
+
+  private summary(
+    status: Execution["status"],
+    collector: OutputCollector,
+    started: number,
+    notices: string[],
+    filesLost = false,
+  ): Execution {
+    return {
+      status,
+      stdout: collector.stdout,
+      stderr: collector.stderr,
+      error: null,
+      displays: collector.displays,
+      images: collector.images,
+      files: [],
+      durationMs: this.now() - started,
+      notices: [...notices, ...collector.notices()],
+      kernelRestarted: filesLost,
+      filesLost,
+    };
+  }
+}

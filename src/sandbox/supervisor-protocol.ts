@@ -1,0 +1,159 @@
+/**
+ * The messages the in-container supervisor sends (sandbox-image/kernel/supervisor.py).
+ * They cross a trust boundary (user code runs next to the supervisor), so each line is
+ * parsed strictly: an unknown or malformed message is rejected, never half-used.
+ */
+import type { ExecutionError, ExecutionStatus, SandboxFile } from "./types.ts";
+
+export type SupervisorMessage =
+  | { type: "ready"; kernelPid: number }
+  | { type: "stream"; id: string; name: "stdout" | "stderr"; text: string }
+  | { type: "display"; id: string; data: Record<string, string>; result: boolean }
+  | ResultMessage
+  | { type: "pong"; id: string; state: "idle" | "busy" | "starting" | "broken"; restarts: number }
+  | { type: "ack"; id: string; size: number | null }
+  | { type: "failure"; id: string | null; code: string | null; message: string; size: number | null }
+  | { type: "files"; id: string; files: SandboxFile[]; truncated: boolean }
+  | { type: "file_chunk"; id: string; data: string }
+  | { type: "file_end"; id: string; size: number; sha256: string }
+  | { type: "kernel_restarted"; reason: string };
+
+export interface ResultMessage {
+  type: "result";
+  id: string;
+  status: ExecutionStatus;
+  durationMs: number;
+  files: SandboxFile[];
+  moreFiles: number;
+  error: ExecutionError | null;
+  truncated: { stdout: number; stderr: number };
+  dropped: string[];
+  reason: string | null;
+  restarted: boolean;
+  stoppedProcesses: number;
+}
+
+export class ProtocolError extends Error {}
+
+type Json = Record<string, unknown>;
+const STATUSES: readonly ExecutionStatus[] = ["ok", "error", "timeout", "cancelled", "oom", "crashed"];
+const STATES = ["idle", "busy", "starting", "broken"] as const;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(object: Json, key: string): string {
+  const value = object[key];
+  if (typeof value !== "string") throw new ProtocolError(`${String(object.type)}.${key} is not a string`);
+  return value;
+}
+
+function num(object: Json, key: string, fallback?: number): number {
+  const value = object[key] ?? fallback;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ProtocolError(`${String(object.type)}.${key} is not a number`);
+  }
+  return value;
+}
+
+function optionalString(object: Json, key: string): string | null {
+  const value = object[key];
+  return typeof value === "string" ? value : null;
+}
+
+function parseFile(value: unknown): SandboxFile {
+  if (!isObject(value)) throw new ProtocolError("file entry is not an object");
+  const file: SandboxFile = { path: str(value, "path"), size: num(value, "size"), mime: str(value, "mime") };
+  if (typeof value.mtime_ms === "number") file.mtimeMs = value.mtime_ms;
+  return file;
+}
+
+function parseFiles(value: unknown): SandboxFile[] {
+  if (!Array.isArray(value)) throw new ProtocolError("files is not a list");
+  return value.map(parseFile);
+}
+
+function parseError(value: unknown): ExecutionError | null {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw new ProtocolError("error is not an object");
+  return { name: str(value, "name"), value: str(value, "value"), traceback: str(value, "traceback") };
+}
+
+function parseStringMap(value: unknown): Record<string, string> {
+  if (!isObject(value)) throw new ProtocolError("display.data is not an object");
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item !== "string") throw new ProtocolError(`display.data.${key} is not a string`);
+    out[key] = item;
+  }
+  return out;
+}
+
+function parseResult(m: Json): ResultMessage {
+  const status = str(m, "status");
+  if (!STATUSES.includes(status as ExecutionStatus)) throw new ProtocolError(`unknown status ${status}`);
+  const truncated = isObject(m.truncated) ? m.truncated : {};
+  return {
+    type: "result",
+    id: str(m, "id"),
+    status: status as ExecutionStatus,
+    durationMs: num(m, "duration_ms"),
+    files: parseFiles(m.files ?? []),
+    moreFiles: num(m, "more_files", 0),
+    error: parseError(m.error),
+    truncated: { stdout: num(truncated, "stdout", 0), stderr: num(truncated, "stderr", 0) },
+    dropped: Array.isArray(m.dropped) ? m.dropped.filter((d): d is string => typeof d === "string") : [],
+    reason: optionalString(m, "reason"),
+    restarted: m.restarted === true,
+    stoppedProcesses: num(m, "stopped_processes", 0),
+  };
+}
+
+export function parseSupervisorMessage(line: Buffer | string): SupervisorMessage {
+  let m: unknown;
+  try {
+    m = JSON.parse(line.toString());
+  } catch {
+    throw new ProtocolError("message is not JSON");
+  }
+  if (!isObject(m)) throw new ProtocolError("message is not an object");
+  switch (m.type) {
+    case "ready":
+      return { type: "ready", kernelPid: num(m, "kernel_pid") };
+    case "stream": {
+      const name = str(m, "name");
+      if (name !== "stdout" && name !== "stderr") throw new ProtocolError(`unknown stream ${name}`);
+      return { type: "stream", id: str(m, "id"), name, text: str(m, "text") };
+    }
+    case "display":
+      return { type: "display", id: str(m, "id"), data: parseStringMap(m.data), result: m.result === true };
+    case "result":
+      return parseResult(m);
+    case "pong": {
+      const state = str(m, "state");
+      if (!(STATES as readonly string[]).includes(state)) throw new ProtocolError(`unknown state ${state}`);
+      return { type: "pong", id: str(m, "id"), state: state as (typeof STATES)[number], restarts: num(m, "restarts", 0) };
+    }
+    case "ack":
+      return { type: "ack", id: str(m, "id"), size: typeof m.size === "number" ? m.size : null };
+    case "failure":
+      return {
+        type: "failure",
+        id: optionalString(m, "id"),
+        code: optionalString(m, "code"),
+        message: str(m, "message"),
+        size: typeof m.size === "number" ? m.size : null,
+      };
+    case "files":
+      return { type: "files", id: str(m, "id"), files: parseFiles(m.files), truncated: m.truncated === true };
+    case "file_chunk":
+      return { type: "file_chunk", id: str(m, "id"), data: str(m, "data") };
+    case "file_end":
+      return { type: "file_end", id: str(m, "id"), size: num(m, "size"), sha256: str(m, "sha256") };
+    case "kernel_restarted":
+      return { type: "kernel_restarted", reason: str(m, "reason") };
+    default:
+      throw new ProtocolError(`unknown message type ${String(m.type)}`);
+  }
+}

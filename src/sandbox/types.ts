@@ -1,0 +1,54 @@
+/** What one execution in the sandbox produced. A failing script is a result, not an exception. */
+export type ExecutionStatus = "ok" | "error" | "timeout" | "cancelled" | "oom" | "crashed";
+
+export interface ExecutionError {
+  name: string;
+  value: string;
+  traceback: string;
+}
+
+export interface SandboxFile {
+  /** Relative to /mnt/data. */
+  path: string;
+  size: number;
+  mime: string;
+  mtimeMs?: number;
+}
+
+/** One rich output, in the order the code produced it. */
+export interface DisplayOutput {
+  /** True for the value of the cell's last expression, false for display() and figures. */
+  isResult: boolean;
+  text?: string;
+  html?: string;
+  png?: Buffer;
+}
+
+export interface Execution {
+  status: ExecutionStatus;
+  stdout: string;
+  stderr: string;
+  error: ExecutionError | null;
+  displays: DisplayOutput[];
+  /** The PNGs among `displays`, for callers that only want the pictures. */
+  images: Buffer[];
+  /** Files in /mnt/data that the code created or changed. */
+  files: SandboxFile[];
+  durationMs: number;
+  /** Plain sentences about what was cut, restarted or lost; shown to the user as they are. */
+  notices: string[];
+  /** Whether the Python process was replaced: variables and imports are gone. */
+  kernelRestarted: boolean;
+  /** Whether the whole container was replaced: files in /mnt/data are gone too. */
+  filesLost: boolean;
+}
+
+export type OutputEvent =
+  | { type: "stdout" | "stderr"; text: string }
+  | { type: "display"; display: DisplayOutput };
+
+export interface ExecuteOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onOutput?: (event: OutputEvent) => void;
+}
