@@ -338,6 +338,7 @@ def _safe_str(value):
 
 
 def _no_input(prompt=""):
+    __tracebackhide__ = True  # noqa: F841 - IPython hides this frame: the user needs only their own
     raise EOFError(
         "input() is not available: the code runs unattended, with no keyboard. "
         "Put the values in the code instead."

@@ -17,9 +17,10 @@ import subprocess
 import sys
 import time
 
-import cib_files as files
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Run with -I (isolated), so the script's own directory is not on sys.path by default.
+sys.path.insert(0, HERE)
+import cib_files as files  # noqa: E402
 MAX_KERNEL_LINE = 24 * 1024 * 1024
 MAX_BOT_LINE = 64 * 1024 * 1024
 START_FAILURES_BEFORE_GIVING_UP = 3
@@ -182,12 +183,9 @@ def parse_kernel_event(line):
     return {"type": "ready"}
 
 
-def oom_kill_count():
-    """How many processes the kernel's OOM killer has killed in this container so far."""
-    for path, key in (
-        ("/sys/fs/cgroup/memory.events", "oom_kill"),
-        ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"),
-    ):
+def cgroup_counter(candidates):
+    """Reads one counter from the container's cgroup files (v2 first, then v1); None if absent."""
+    for path, key in candidates:
         try:
             with open(path) as handle:
                 for line in handle:
@@ -197,6 +195,18 @@ def oom_kill_count():
         except (OSError, ValueError):
             continue
     return None
+
+
+def oom_kill_count():
+    """How many processes the OOM killer has killed in this container so far."""
+    return cgroup_counter(
+        (("/sys/fs/cgroup/memory.events", "oom_kill"), ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"))
+    )
+
+
+def pids_limit_hits():
+    """How many times a fork was refused because the container's pids limit was reached."""
+    return cgroup_counter((("/sys/fs/cgroup/pids.events", "max"), ("/sys/fs/cgroup/pids/pids.events", "max")))
 
 
 def kill_other_processes(keep):
@@ -219,7 +229,7 @@ def kill_other_processes(keep):
         if not found:
             break
         time.sleep(0.01)
-    return len(killed)
+    return killed
 
 
 def reap_children():
@@ -245,6 +255,7 @@ class Execution:
         self.interrupt_reason = None
         self.files_before = files.snapshot()
         self.oom_before = oom_kill_count()
+        self.pids_hits_before = pids_limit_hits()
         self.sent_to_kernel = False
 
 
@@ -267,6 +278,7 @@ class Supervisor:
         self.selector.register(self.kernel.evt_r, selectors.EVENT_READ, "kernel")
 
     def stop_kernel(self):
+        """Kills the kernel and everything it started; returns how many processes besides it."""
         if self.kernel is None:
             return 0
         try:
@@ -274,6 +286,7 @@ class Supervisor:
         except (KeyError, ValueError):
             pass
         killed = kill_other_processes({os.getpid()})
+        killed.discard(self.kernel.pid)
         self.kernel.close()
         try:
             self.kernel.process.wait(timeout=2)
@@ -281,12 +294,14 @@ class Supervisor:
             pass
         reap_children()
         self.kernel = None
-        return killed
+        return len(killed)
 
     def restart_kernel(self):
-        self.stop_kernel()
+        """Replaces the kernel; returns how many processes other than the kernel were stopped."""
+        killed = self.stop_kernel()
         self.restarts += 1
         self.start_kernel()
+        return killed
 
     def kernel_exit_reason(self, execution):
         code = self.kernel.process.poll() if self.kernel else None
@@ -370,9 +385,9 @@ class Supervisor:
         self.replace_broken_kernel(status, reason)
 
     def replace_broken_kernel(self, status, reason):
-        self.restart_kernel()
+        strays = self.restart_kernel()
         if self.execution is not None and self.execution.sent_to_kernel:
-            self.fail_execution(status, reason, restarted=True)
+            self.fail_execution(status, reason, restarted=True, stopped_processes=strays)
         else:
             self.bot.send({"type": "kernel_restarted", "reason": reason})
 
@@ -385,12 +400,13 @@ class Supervisor:
             self.interrupt("timeout")
         elif execution.kill_at_ms is not None and current >= execution.kill_at_ms:
             reason = execution.interrupt_reason or "timeout"
-            self.restart_kernel()
+            strays = self.restart_kernel()
             self.fail_execution(
                 reason,
                 "the code did not stop within %.1f s of being interrupted, so the Python process was restarted"
                 % (execution.grace_ms / 1000),
                 restarted=True,
+                stopped_processes=strays,
             )
 
     def interrupt(self, reason):
@@ -421,21 +437,24 @@ class Supervisor:
         if execution.interrupt_reason is not None:
             status = execution.interrupt_reason
             # Whatever the interrupted code started in the background goes with it.
-            strays = kill_other_processes({os.getpid(), 1, self.kernel.pid})
+            strays = len(kill_other_processes({os.getpid(), self.kernel.pid}))
             reap_children()
             if strays:
                 extra["stopped_processes"] = strays
         self.send_result(status, error=done["error"], truncated=done["truncated"], dropped=done["dropped"], **extra)
 
-    def fail_execution(self, status, reason, restarted):
+    def fail_execution(self, status, reason, restarted, **extra):
         if self.execution is None:
             return
-        self.send_result(status, error=None, reason=reason, restarted=restarted)
+        self.send_result(status, error=None, reason=reason, restarted=restarted, **extra)
 
     def send_result(self, status, **fields):
         execution = self.execution
         self.execution = None
         changed, more = files.changed_since(execution.files_before)
+        hits_after = pids_limit_hits()
+        if hits_after is not None and execution.pids_hits_before is not None and hits_after > execution.pids_hits_before:
+            fields["pids_limit_hit"] = True
         result = {
             "type": "result",
             "id": execution.id,

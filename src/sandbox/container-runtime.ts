@@ -132,7 +132,8 @@ export class ContainerRuntime {
   private async adopt(id: string, name: string): Promise<AttachedContainer> {
     const client = await this.attachClient(this.options.docker.getContainer(id));
     // A run started by an earlier bot process may still be going; wait for it to end.
-    const deadline = Date.now() + this.options.limits.executionTimeoutMs + this.options.limits.interruptGraceMs;
+    const deadline =
+      Date.now() + this.options.limits.executionTimeoutMs + this.options.limits.interruptGraceMs;
     for (;;) {
       const pong = await client.ping(5_000);
       if (pong.state === "idle" || pong.state === "broken") break;

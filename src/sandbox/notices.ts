@@ -1,6 +1,7 @@
 /** The plain sentences a user reads about what happened around their run. */
-import type { ResultMessage } from "./supervisor-protocol.ts";
+
 import type { SandboxLimits } from "./limits.ts";
+import type { ResultMessage } from "./supervisor-protocol.ts";
 
 function bytes(n: number): string {
   if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -12,7 +13,10 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
   const notices: string[] = [];
   const { stdout, stderr } = result.truncated;
   if (stdout + stderr > 0) {
-    const parts = [stdout > 0 ? `${bytes(stdout)} of stdout` : "", stderr > 0 ? `${bytes(stderr)} of stderr` : ""];
+    const parts = [
+      stdout > 0 ? `${bytes(stdout)} of stdout` : "",
+      stderr > 0 ? `${bytes(stderr)} of stderr` : "",
+    ];
     notices.push(
       `Output was cut at ${bytes(limits.outputLimitBytes)}: ${parts.filter(Boolean).join(" and ")} not shown.`,
     );
@@ -21,7 +25,9 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
   const kept = "Files in /mnt/data were kept.";
   switch (result.status) {
     case "timeout":
-      notices.push(`The run was stopped after ${Math.round(limits.executionTimeoutMs / 1000)} s, the time limit per run.`);
+      notices.push(
+        `The run was stopped after ${Math.round(limits.executionTimeoutMs / 1000)} s, the time limit per run.`,
+      );
       break;
     case "cancelled":
       notices.push("The run was cancelled.");
@@ -33,7 +39,9 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
       );
       break;
     case "crashed":
-      notices.push(`Python crashed (${result.reason ?? "no reason given"}) and was restarted: variables are gone. ${kept}`);
+      notices.push(
+        `Python crashed (${result.reason ?? "no reason given"}) and was restarted: variables are gone. ${kept}`,
+      );
       break;
     default:
       break;
@@ -42,6 +50,11 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
     notices.push(
       `The code did not stop within ${limits.interruptGraceMs / 1000} s of being interrupted, so Python was restarted: ` +
         `variables and imports are gone. ${kept}`,
+    );
+  }
+  if (result.pidsLimitHit) {
+    notices.push(
+      `The code tried to start more processes than the sandbox allows (${limits.pids}); the extra ones were refused.`,
     );
   }
   if (result.stoppedProcesses > 0) {

@@ -55,7 +55,8 @@ export class OutputCollector {
   notices(): string[] {
     const notices: string[] = [];
     if (this.droppedText > 0) notices.push(`${this.droppedText} more characters of output were not kept.`);
-    if (this.droppedDisplays > 0) notices.push(`${this.droppedDisplays} more images or displays were not kept.`);
+    if (this.droppedDisplays > 0)
+      notices.push(`${this.droppedDisplays} more images or displays were not kept.`);
     return notices;
   }
 }

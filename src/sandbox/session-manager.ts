@@ -77,7 +77,8 @@ export class SandboxManager {
   async removeStopped(): Promise<number> {
     const stopped = (await this.runtime.list()).filter((c) => !c.running);
     for (const container of stopped) await this.runtime.remove(container.id);
-    if (stopped.length > 0) this.options.logger.info({ count: stopped.length }, "removed stopped sandbox containers");
+    if (stopped.length > 0)
+      this.options.logger.info({ count: stopped.length }, "removed stopped sandbox containers");
     return stopped.length;
   }
 
@@ -90,7 +91,9 @@ export class SandboxManager {
     for (const [key, session] of this.sessions) {
       if (!session.running && now - session.lastUsedAt > limit) {
         this.sessions.delete(key);
-        await session.close().catch((error: unknown) => this.options.logger.warn({ err: error }, "close failed"));
+        await session
+          .close()
+          .catch((error: unknown) => this.options.logger.warn({ err: error }, "close failed"));
         closed += 1;
       }
     }

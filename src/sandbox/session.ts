@@ -124,19 +124,23 @@ export class SandboxSession {
     const started = this.now();
     const collector = new OutputCollector(this.limits.outputLimitBytes, options.onOutput);
     try {
-      if (options.signal?.aborted) return this.summary("cancelled", collector, started, ["The run was cancelled."]);
+      if (options.signal?.aborted)
+        return this.summary("cancelled", collector, started, ["The run was cancelled."]);
       const attached = await this.container();
       const notices = this.pendingLostNotice ? [this.pendingLostNotice] : [];
       const filesLost = this.pendingLostNotice !== null;
       this.pendingLostNotice = null;
       const timeoutMs = options.timeoutMs ?? this.limits.executionTimeoutMs;
-      const run = attached.client.run({
-        code,
-        timeoutMs,
-        graceMs: this.limits.interruptGraceMs,
-        outputLimitBytes: this.limits.outputLimitBytes,
-        onOutput: collector.add,
-      }, randomUUID());
+      const run = attached.client.run(
+        {
+          code,
+          timeoutMs,
+          graceMs: this.limits.interruptGraceMs,
+          outputLimitBytes: this.limits.outputLimitBytes,
+          onOutput: collector.add,
+        },
+        randomUUID(),
+      );
       const onAbort = () => void attached.client.interrupt(run.id, "cancelled").catch(() => undefined);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       let timer: NodeJS.Timeout | undefined;
@@ -192,15 +196,21 @@ export class SandboxSession {
   ): Promise<Execution> {
     const timedOut = error instanceof OuterDeadline;
     const reason = timedOut ? "it stopped answering" : (error as Error).message;
-    this.logger.warn({ err: error, container: attached.name }, "sandbox container lost during a run; replacing it");
+    this.logger.warn(
+      { err: error, container: attached.name },
+      "sandbox container lost during a run; replacing it",
+    );
     // Whatever state the container is in, it cannot be trusted with the next run.
     this.attached = null;
     attached.client.close();
     await this.runtime.remove(attached.id).catch(() => undefined);
-    return this.summary(timedOut ? "timeout" : "crashed", collector, started, [
-      ...notices,
-      containerLostNotice(reason).replace("and a new one was started", "and will be replaced"),
-    ], true);
+    return this.summary(
+      timedOut ? "timeout" : "crashed",
+      collector,
+      started,
+      [...notices, containerLostNotice(reason).replace("and a new one was started", "and will be replaced")],
+      true,
+    );
   }
 
   private summary(

@@ -67,7 +67,9 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
     });
     stream.on("end", () => this.breakChannel("the sandbox container stopped"));
     stream.on("close", () => this.breakChannel("the sandbox container stopped"));
-    stream.on("error", (error: Error) => this.breakChannel(`the connection to the sandbox failed: ${error.message}`));
+    stream.on("error", (error: Error) =>
+      this.breakChannel(`the connection to the sandbox failed: ${error.message}`),
+    );
   }
 
   get broken(): string | null {
@@ -175,14 +177,19 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
   async getFile(path: string, maxBytes: number, timeoutMs = 60_000): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let received = 0;
-    const reply = await this.request({ type: "get_file", path, max_bytes: maxBytes }, timeoutMs, (message) => {
-      if (message.type !== "file_chunk") return false;
-      const chunk = Buffer.from(message.data, "base64");
-      received += chunk.length;
-      if (received > maxBytes) throw new RequestFailedError(`${path} is larger than ${maxBytes} bytes`, "too_large", null);
-      chunks.push(chunk);
-      return true;
-    });
+    const reply = await this.request(
+      { type: "get_file", path, max_bytes: maxBytes },
+      timeoutMs,
+      (message) => {
+        if (message.type !== "file_chunk") return false;
+        const chunk = Buffer.from(message.data, "base64");
+        received += chunk.length;
+        if (received > maxBytes)
+          throw new RequestFailedError(`${path} is larger than ${maxBytes} bytes`, "too_large", null);
+        chunks.push(chunk);
+        return true;
+      },
+    );
     if (reply.type !== "file_end") throw new ChannelBrokenError(`unexpected reply ${reply.type} to get_file`);
     const data = Buffer.concat(chunks, received);
     const digest = createHash("sha256").update(data).digest("hex");
@@ -206,13 +213,17 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ChannelBrokenError(`the sandbox did not answer ${String(message.type)} within ${timeoutMs} ms`));
+        reject(
+          new ChannelBrokenError(`the sandbox did not answer ${String(message.type)} within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
-      const settle = <T>(fn: (value: T) => void) => (value: T) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        fn(value);
-      };
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          fn(value);
+        };
       const entry: Pending = { resolve: settle(resolve), reject: settle(reject) };
       if (onMessage) entry.onMessage = onMessage;
       this.pending.set(id, entry);
@@ -262,7 +273,8 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
     }
     const pending = message.id === null ? undefined : this.pending.get(message.id);
     if (!pending) {
-      if (message.type === "failure") this.logger.warn({ message: message.message }, "sandbox request failed");
+      if (message.type === "failure")
+        this.logger.warn({ message: message.message }, "sandbox request failed");
       return; // e.g. output of a run that a previous bot process started
     }
     try {

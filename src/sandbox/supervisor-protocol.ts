@@ -31,6 +31,7 @@ export interface ResultMessage {
   reason: string | null;
   restarted: boolean;
   stoppedProcesses: number;
+  pidsLimitHit: boolean;
 }
 
 export class ProtocolError extends Error {}
@@ -107,6 +108,7 @@ function parseResult(m: Json): ResultMessage {
     reason: optionalString(m, "reason"),
     restarted: m.restarted === true,
     stoppedProcesses: num(m, "stopped_processes", 0),
+    pidsLimitHit: m.pids_limit_hit === true,
   };
 }
 
@@ -133,7 +135,12 @@ export function parseSupervisorMessage(line: Buffer | string): SupervisorMessage
     case "pong": {
       const state = str(m, "state");
       if (!(STATES as readonly string[]).includes(state)) throw new ProtocolError(`unknown state ${state}`);
-      return { type: "pong", id: str(m, "id"), state: state as (typeof STATES)[number], restarts: num(m, "restarts", 0) };
+      return {
+        type: "pong",
+        id: str(m, "id"),
+        state: state as (typeof STATES)[number],
+        restarts: num(m, "restarts", 0),
+      };
     }
     case "ack":
       return { type: "ack", id: str(m, "id"), size: typeof m.size === "number" ? m.size : null };

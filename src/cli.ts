@@ -1,0 +1,52 @@
+/** Entry point of `code-interpreter-bot`: parses the subcommand and maps failures to exit codes. */
+import { type CliIo, execCommand } from "./cli/exec-command.ts";
+import { HELP } from "./cli/help.ts";
+import { closeCommand, sessionsCommand } from "./cli/sessions-command.ts";
+import { UsageError } from "./cli/usage-error.ts";
+import { loadConfig } from "./config.ts";
+import { BotError } from "./errors.ts";
+import { createLogger } from "./logger.ts";
+import { openSandbox } from "./sandbox/open-sandbox.ts";
+
+const CLI_SCOPE = "cli";
+
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const [command, ...args] = argv;
+  if (
+    command === undefined ||
+    command === "--help" ||
+    command === "-h" ||
+    command === "help" ||
+    args.includes("--help")
+  ) {
+    io.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    if (!["exec", "sessions", "close"].includes(command))
+      throw new UsageError(`unknown command '${command}'`);
+    const config = loadConfig({ LOG_LEVEL: "warn", ...env });
+    const logger = createLogger({ level: config.logLevel });
+    const manager = await openSandbox(config, {
+      scope: CLI_SCOPE,
+      logger,
+      onBuildProgress: (line) => io.stderr.write(`[sandbox image] ${line}\n`),
+    });
+    if (command === "exec") return await execCommand(args, manager, io);
+    if (command === "sessions") return await sessionsCommand(args, manager, io);
+    return await closeCommand(args, manager, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr.write(`error: ${(error as Error).message}\nRun 'code-interpreter-bot --help' for usage.\n`);
+      return 2;
+    }
+    const message =
+      error instanceof BotError ? error.message : `unexpected failure: ${(error as Error).stack ?? error}`;
+    io.stderr.write(`error: ${message}\n`);
+    return 3;
+  }
+}

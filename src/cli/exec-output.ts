@@ -1,0 +1,111 @@
+/** How `exec` reports an execution: a human summary on the terminal, or one JSON object. */
+
+import { pngSize } from "../files/png-size.ts";
+import { FolderWriter } from "../files/save-to-folder.ts";
+import type { SandboxSession } from "../sandbox/session.ts";
+import type { Execution } from "../sandbox/types.ts";
+
+export interface SavedImage {
+  file: string | null;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+}
+
+export interface SavedFile {
+  path: string;
+  size: number;
+  mime: string;
+  savedTo: string | null;
+  problem?: string;
+}
+
+export interface ExecReport {
+  status: Execution["status"];
+  stdout: string;
+  stderr: string;
+  error: Execution["error"];
+  result: { text: string | null; html: string | null } | null;
+  images: SavedImage[];
+  files: SavedFile[];
+  durationMs: number;
+  notices: string[];
+  kernelRestarted: boolean;
+  filesLost: boolean;
+  session: string | null;
+}
+
+/** Saves images and changed files into `outDir` (when given) and builds the report. */
+export async function buildReport(
+  execution: Execution,
+  session: SandboxSession,
+  sessionName: string | null,
+  outDir: string | null,
+): Promise<ExecReport> {
+  const writer = outDir ? new FolderWriter(outDir) : null;
+  const images: SavedImage[] = [];
+  for (const [index, png] of execution.images.entries()) {
+    const size = pngSize(png);
+    const file = writer ? await writer.save(`image-${index + 1}.png`, png) : null;
+    images.push({ file, bytes: png.length, width: size?.width ?? null, height: size?.height ?? null });
+  }
+  const files: SavedFile[] = [];
+  for (const file of execution.files) {
+    const saved: SavedFile = { path: file.path, size: file.size, mime: file.mime, savedTo: null };
+    if (writer) {
+      try {
+        saved.savedTo = await writer.save(file.path, await session.getFile(file.path));
+      } catch (error) {
+        saved.problem = (error as Error).message;
+      }
+    }
+    files.push(saved);
+  }
+  const last = execution.displays.find((d) => d.isResult);
+  return {
+    status: execution.status,
+    stdout: execution.stdout,
+    stderr: execution.stderr,
+    error: execution.error,
+    result: last ? { text: last.text ?? null, html: last.html ?? null } : null,
+    images,
+    files,
+    durationMs: Math.round(execution.durationMs * 10) / 10,
+    notices: execution.notices,
+    kernelRestarted: execution.kernelRestarted,
+    filesLost: execution.filesLost,
+    session: sessionName,
+  };
+}
+
+function humanSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} B`;
+}
+
+/** The summary after the streamed output; stdout and stderr were already printed live. */
+export function printHumanSummary(
+  report: ExecReport,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): void {
+  if (report.result?.text) out.write(`${report.result.text}\n`);
+  if (report.error) err.write(`${report.error.traceback || `${report.error.name}: ${report.error.value}`}\n`);
+  for (const image of report.images) {
+    const dims = image.width ? ` ${image.width}x${image.height}` : "";
+    err.write(
+      `image:${dims} ${humanSize(image.bytes)}${image.file ? ` saved to ${image.file}` : " (use --out DIR to save)"}\n`,
+    );
+  }
+  for (const file of report.files) {
+    const where = file.savedTo
+      ? ` saved to ${file.savedTo}`
+      : file.problem
+        ? ` not saved: ${file.problem}`
+        : "";
+    err.write(`file: /mnt/data/${file.path} (${humanSize(file.size)}, ${file.mime})${where}\n`);
+  }
+  for (const notice of report.notices) err.write(`note: ${notice}\n`);
+  err.write(`status: ${report.status} in ${Math.round(report.durationMs)} ms\n`);
+}

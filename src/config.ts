@@ -1,0 +1,130 @@
+/**
+ * The only reader of process.env. Everything is validated once, at start-up, and every
+ * problem is reported together with what to set, so an admin fixes .env in one pass.
+ */
+import path from "node:path";
+import { FatalError } from "./errors.ts";
+import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
+
+export type DockerConnection =
+  | { socketPath: string }
+  | { host: string; port: number; protocol: "http" | "https" };
+
+export interface SandboxConfig {
+  /** An explicit image reference; when absent, the content-addressed tag of sandbox-image/ is used. */
+  image: string | null;
+  limits: SandboxLimits;
+  idleTimeoutMs: number;
+  maxSessions: number;
+  debianMirror: string;
+}
+
+export interface Config {
+  logLevel: string;
+  dataDir: string;
+  docker: DockerConnection;
+  sandbox: SandboxConfig;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads variables and remembers every problem instead of stopping at the first. */
+export class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const value = this.env[name]?.trim();
+    return value ? value : fallback;
+  }
+
+  optionalString(name: string): string | null {
+    const value = this.env[name]?.trim();
+    return value ? value : null;
+  }
+
+  number(name: string, fallback: number, min: number, max: number, integer = true): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+      this.problems.push(
+        `${name}=${raw} is not ${integer ? "a whole number" : "a number"} from ${min} to ${max}.`,
+      );
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${raw} must be one of: ${allowed.join(", ")}.`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+}
+
+export function parseDockerHost(value: string | null, reader: EnvReader): DockerConnection {
+  if (!value) return { socketPath: "/var/run/docker.sock" };
+  if (value.startsWith("unix://")) return { socketPath: value.slice("unix://".length) };
+  const match = /^(tcp|http|https):\/\/([^:/]+):(\d+)\/?$/.exec(value);
+  if (match?.[2] && match[3]) {
+    return { host: match[2], port: Number(match[3]), protocol: match[1] === "https" ? "https" : "http" };
+  }
+  reader.problem(`DOCKER_HOST=${value} is not unix:///path/to/docker.sock or tcp://host:port.`);
+  return { socketPath: "/var/run/docker.sock" };
+}
+
+function readSandbox(read: EnvReader): SandboxConfig {
+  const d = DEFAULT_LIMITS;
+  const limits: SandboxLimits = {
+    memoryMb: read.number("SANDBOX_MEMORY_MB", d.memoryMb, 128, 262_144),
+    cpus: read.number("SANDBOX_CPUS", d.cpus, 0.1, 64, false),
+    pids: read.number("SANDBOX_PIDS", d.pids, 32, 32_768),
+    dataMb: read.number("SANDBOX_DATA_MB", d.dataMb, 16, 262_144),
+    tmpMb: read.number("SANDBOX_TMP_MB", d.tmpMb, 16, 65_536),
+    shmMb: read.number("SANDBOX_SHM_MB", d.shmMb, 1, 65_536),
+    executionTimeoutMs: read.number("SANDBOX_TIMEOUT_SECONDS", d.executionTimeoutMs / 1000, 1, 86_400) * 1000,
+    interruptGraceMs:
+      read.number("SANDBOX_INTERRUPT_GRACE_SECONDS", d.interruptGraceMs / 1000, 0.5, 600, false) * 1000,
+    outputLimitBytes: read.number("SANDBOX_OUTPUT_LIMIT_KB", d.outputLimitBytes / 1024, 1, 1_048_576) * 1024,
+    maxFileBytes: read.number("SANDBOX_MAX_FILE_MB", d.maxFileBytes / 1024 / 1024, 1, 4096) * 1024 * 1024,
+    startTimeoutMs: read.number("SANDBOX_START_TIMEOUT_SECONDS", d.startTimeoutMs / 1000, 5, 600) * 1000,
+  };
+  return {
+    image: read.optionalString("SANDBOX_IMAGE"),
+    limits,
+    idleTimeoutMs: read.number("SANDBOX_IDLE_MINUTES", 60, 0, 525_600) * 60_000,
+    maxSessions: read.number("SANDBOX_MAX_SESSIONS", 20, 1, 10_000),
+    debianMirror: read.string("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
+  };
+}
+
+export class ConfigError extends FatalError {
+  constructor(readonly problems: string[]) {
+    super(
+      "config_invalid",
+      `The configuration has ${problems.length} problem(s):\n- ${problems.join("\n- ")}`,
+    );
+  }
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const read = new EnvReader(env);
+  const config: Config = {
+    logLevel: read.oneOf("LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    dataDir: path.resolve(cwd, read.string("DATA_DIR", ".data")),
+    docker: parseDockerHost(read.optionalString("DOCKER_HOST"), read),
+    sandbox: readSandbox(read),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

@@ -1,0 +1,60 @@
+/**
+ * Composition for everything that needs sandboxes (the bot, the CLI, the benchmark):
+ * connect to Docker, make sure the image exists, and return a session manager.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Dockerode from "dockerode";
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { explainDockerError } from "./docker-errors.ts";
+import { ensureSandboxImage } from "./image-builder.ts";
+import { SandboxManager } from "./session-manager.ts";
+
+export const SANDBOX_CONTEXT_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../sandbox-image",
+);
+export const SANDBOX_REPOSITORY = "code-interpreter-bot-sandbox";
+
+export function createDocker(config: Config): Dockerode {
+  return new Dockerode(config.docker);
+}
+
+export interface OpenSandboxOptions {
+  scope: string;
+  logger: Logger;
+  /** Receives build output when the image has to be built first. */
+  onBuildProgress?: (line: string) => void;
+  docker?: Dockerode;
+}
+
+export async function openSandbox(config: Config, options: OpenSandboxOptions): Promise<SandboxManager> {
+  const docker = options.docker ?? createDocker(config);
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+  const image =
+    config.sandbox.image ??
+    (
+      await ensureSandboxImage({
+        docker,
+        contextDir: SANDBOX_CONTEXT_DIR,
+        repository: SANDBOX_REPOSITORY,
+        logger: options.logger,
+        debianMirror: config.sandbox.debianMirror,
+        ...(options.onBuildProgress ? { onProgress: options.onBuildProgress } : {}),
+      })
+    ).ref;
+  return new SandboxManager({
+    docker,
+    image,
+    limits: config.sandbox.limits,
+    logger: options.logger,
+    scope: options.scope,
+    idleTimeoutMs: config.sandbox.idleTimeoutMs,
+    maxSessions: config.sandbox.maxSessions,
+  });
+}

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SandboxSession } from "../../src/sandbox/session.ts";
+import { createTestSandbox, type TestSandbox } from "../helpers/sandbox.ts";
+
+let sandbox: TestSandbox;
+let session: SandboxSession;
+
+beforeAll(async () => {
+  process.env.OPENAI_API_KEY = "sk-test-must-not-leak";
+  process.env.SLACK_BOT_TOKEN = "xoxb-must-not-leak";
+  sandbox = await createTestSandbox();
+  session = await sandbox.manager.acquire("isolation");
+}, 900_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+describe("sandbox isolation", () => {
+  it("has no network: no DNS and no route", async () => {
+    const run = await session.execute(
+      "import socket\ntry:\n    socket.gethostbyname('deb.debian.org')\nexcept OSError as e:\n    print('dns', type(e).__name__)\n" +
+        "s = socket.socket()\ns.settimeout(2)\ntry:\n    s.connect(('1.1.1.1', 80))\nexcept OSError as e:\n    print('route', e.errno)\n" +
+        "print(sorted(n for _, n in socket.if_nameindex()))",
+    );
+    expect(run.stdout).toBe("dns gaierror\nroute 101\n['lo']\n");
+  });
+
+  it("cannot write outside /mnt/data and /tmp", async () => {
+    const run = await session.execute(
+      "import errno\nfor path in ['/etc/evil', '/usr/lib/evil', '/opt/sandbox/kernel.py', '/root/evil', '/evil', '/tmp/ok', '/mnt/data/ok']:\n" +
+        "    try:\n        open(path, 'a').write('x')\n        print(path, 'ok')\n" +
+        "    except OSError as e:\n        print(path, 'refused' if e.errno in (errno.EROFS, errno.EACCES) else e)",
+    );
+    expect(run.stdout).toBe(
+      "/etc/evil refused\n/usr/lib/evil refused\n/opt/sandbox/kernel.py refused\n/root/evil refused\n/evil refused\n/tmp/ok ok\n/mnt/data/ok ok\n",
+    );
+  });
+
+  it("runs as a non-root user with no capabilities and no way to gain privileges", async () => {
+    const run = await session.execute(
+      "import os\nstatus = dict(line.split(':\\t', 1) for line in open('/proc/self/status').read().splitlines() if ':\\t' in line)\n" +
+        "print(os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapBnd'].strip(), status['NoNewPrivs'].strip())",
+    );
+    expect(run.stdout).toBe("1000 1000 0000000000000000 0000000000000000 1\n");
+  });
+
+  it("holds no secrets of the bot in its environment", async () => {
+    const run = await session.execute(
+      "import os\nprint(sorted(os.environ))\nprint(open('/proc/1/environ', 'rb').read().count(b'leak'))",
+    );
+    expect(run.stdout).not.toMatch(/OPENAI|SLACK|DISCORD|TOKEN|KEY|SECRET/i);
+    const names = JSON.parse(run.stdout.split("\n")[0]?.replaceAll("'", '"') ?? "[]") as string[];
+    for (const name of names)
+      expect(name).toMatch(
+        /^(PATH|HOME|HOSTNAME|LANG|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|LC_ALL|TERM)$/,
+      );
+  });
+
+  it("keeps two sessions running at once apart", async () => {
+    const other = await sandbox.manager.acquire("isolation-other");
+    await Promise.all([
+      session.execute("who = 'first'\nopen('/mnt/data/who.txt', 'w').write('first')"),
+      other.execute("who = 'second'\nopen('/mnt/data/who.txt', 'w').write('second')"),
+    ]);
+    const [a, b] = await Promise.all([
+      session.execute("import time\ntime.sleep(0.5)\nprint(who, open('/mnt/data/who.txt').read())"),
+      other.execute("import time\ntime.sleep(0.5)\nprint(who, open('/mnt/data/who.txt').read())"),
+    ]);
+    expect(a.stdout).toBe("first first\n");
+    expect(b.stdout).toBe("second second\n");
+  });
+});
