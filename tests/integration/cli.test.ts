@@ -1,0 +1,110 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { promisify } from "node:util";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli.ts";
+import { sandboxImage } from "../helpers/sandbox.ts";
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, "../../bin/code-interpreter-bot.js");
+const session = `test-${randomUUID().slice(0, 8)}`;
+const env = { ...process.env, SANDBOX_TIMEOUT_SECONDS: "5", SANDBOX_INTERRUPT_GRACE_SECONDS: "1" };
+
+async function cli(
+  args: string[],
+  stdinText?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (c: Buffer) => out.push(c));
+  stderr.on("data", (c: Buffer) => err.push(c));
+  const stdin = Object.assign(Readable.from(stdinText === undefined ? [] : [stdinText]), {
+    isTTY: stdinText === undefined,
+  });
+  const code = await runCli(args, { stdin, stdout, stderr }, env);
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+beforeAll(async () => {
+  await sandboxImage();
+}, 900_000);
+
+afterAll(async () => {
+  await cli(["close", session]);
+});
+
+describe("code-interpreter-bot exec", () => {
+  it("prints one JSON object with the result", async () => {
+    const result = await cli(["exec", "--json", "print('hi')\n6 * 7"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({
+      status: "ok",
+      stdout: "hi\n",
+      stderr: "",
+      error: null,
+      result: { text: "42" },
+      images: [],
+      files: [],
+      session: null,
+    });
+    expect(report.durationMs).toBeGreaterThan(0);
+  });
+
+  it("reports a Python error with exit code 1", async () => {
+    const result = await cli(["exec", "--json", "int('x')"]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: "error", error: { name: "ValueError" } });
+  });
+
+  it("reads code from a file or standard input, and saves images and files to --out", async () => {
+    const out = await mkdtemp(path.join(tmpdir(), "cib-cli-out-"));
+    const code =
+      "import matplotlib.pyplot as plt\nplt.plot([3, 1, 2])\nplt.show()\n" +
+      "open('/mnt/data/report.csv', 'w').write('a,b\\n1,2\\n')";
+    const result = await cli(["exec", "--json", "--out", out, "--file", "-"], code);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.images).toEqual([expect.objectContaining({ width: 800, height: 500 })]);
+    expect(report.files).toEqual([expect.objectContaining({ path: "report.csv", mime: "text/csv" })]);
+    expect((await readdir(out)).sort()).toEqual(["image-1.png", "report.csv"]);
+    expect(await readFile(path.join(out, "report.csv"), "utf8")).toBe("a,b\n1,2\n");
+    expect((await sharp(path.join(out, "image-1.png")).metadata()).width).toBe(800);
+  });
+
+  it("prints a human summary with streamed output and notes", async () => {
+    const result = await cli(["exec", "--timeout", "1", "print('start', flush=True)\nwhile True: pass"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("start\n");
+    expect(result.stderr).toMatch(/KeyboardInterrupt/);
+    expect(result.stderr).toMatch(/status: timeout/);
+  });
+
+  it("keeps a named session between separate processes until it is closed", async () => {
+    const first = await run(process.execPath, [BIN, "exec", "--session", session, "counter = 41"], { env });
+    expect(first.stderr).toMatch(/status: ok/);
+    const second = await run(process.execPath, [BIN, "exec", "--session", session, "--json", "counter + 1"], {
+      env,
+    });
+    expect(JSON.parse(second.stdout)).toMatchObject({ status: "ok", result: { text: "42" }, session });
+    const listed = await cli(["sessions"]);
+    expect(listed.stdout).toContain(session);
+    expect((await cli(["close", session])).stdout).toBe(`Closed session ${session}.\n`);
+    expect((await cli(["sessions"])).stdout).not.toContain(session);
+  });
+
+  it("explains usage mistakes", async () => {
+    expect((await cli(["exec", "--timeout", "soon", "1"])).stderr).toMatch(/--timeout soon/);
+    expect((await cli(["frobnicate"])).code).toBe(2);
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--session NAME/);
+  });
+});
