@@ -51,14 +51,21 @@ export class ContainerRuntime {
   async open(sessionKey: string): Promise<AttachedContainer> {
     const name = this.containerName(sessionKey);
     const existing = await this.inspect(name);
-    if (existing?.State?.Running) {
+    // A container from an older image may speak an older protocol: replace it rather than adopt it.
+    if (existing?.State?.Running && existing.Config.Image === this.options.image) {
       try {
         return await this.adopt(existing.Id, name);
       } catch (error) {
         this.options.logger.warn({ err: error, name }, "could not adopt sandbox container; replacing it");
       }
     }
-    if (existing) await this.remove(existing.Id);
+    if (existing) {
+      this.options.logger.info(
+        { container: name, image: existing.Config.Image },
+        "replacing sandbox container",
+      );
+      await this.remove(existing.Id);
+    }
     return this.create(sessionKey, name);
   }
 

@@ -70,3 +70,7 @@ export function containerLostNotice(reason: string): string {
     "variables, imports and files in /mnt/data from before are gone."
   );
 }
+
+export function idleRestartNotice(reason: string): string {
+  return `Python restarted since the last run (${reason}): variables and imports are gone; files in /mnt/data were kept.`;
+}

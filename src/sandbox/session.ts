@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../logger.ts";
 import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
 import type { SandboxLimits } from "./limits.ts";
-import { containerLostNotice, resultNotices } from "./notices.ts";
+import { containerLostNotice, idleRestartNotice, resultNotices } from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
 import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
@@ -129,6 +129,9 @@ export class SandboxSession {
       const attached = await this.container();
       const notices = this.pendingLostNotice ? [this.pendingLostNotice] : [];
       const filesLost = this.pendingLostNotice !== null;
+      const restartedWhileIdle = attached.client.idleRestartReason;
+      if (restartedWhileIdle) notices.push(idleRestartNotice(restartedWhileIdle));
+      attached.client.idleRestartReason = null;
       this.pendingLostNotice = null;
       const timeoutMs = options.timeoutMs ?? this.limits.executionTimeoutMs;
       const run = attached.client.run(
@@ -152,7 +155,9 @@ export class SandboxSession {
       });
       try {
         const result = await Promise.race([run.done, outer]);
-        return this.fromResult(result, collector, notices, filesLost);
+        const execution = this.fromResult(result, collector, notices, filesLost);
+        if (restartedWhileIdle) execution.kernelRestarted = true;
+        return execution;
       } catch (error) {
         return await this.fromFailure(error, attached, collector, started, notices);
       } finally {

@@ -49,6 +49,8 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
   private readonly pending = new Map<string, Pending>();
   private brokenReason: string | null = null;
   private readyReceived = false;
+  /** Why Python restarted between runs (e.g. a background thread crashed it); read once by the session. */
+  idleRestartReason: string | null = null;
 
   constructor(
     private readonly stream: Duplex,
@@ -269,6 +271,7 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
     }
     if (message.type === "kernel_restarted") {
       this.logger.warn({ reason: message.reason }, "sandbox kernel restarted while idle");
+      this.idleRestartReason = message.reason;
       return;
     }
     const pending = message.id === null ? undefined : this.pending.get(message.id);

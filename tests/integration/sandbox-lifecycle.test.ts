@@ -80,6 +80,43 @@ describe("sandbox lifecycle", () => {
     second.manager.shutdown();
   });
 
+  it("replaces rather than adopts a running container made from another image", async () => {
+    const first = await createTestSandbox({}, sandbox.scope);
+    const before = await first.manager.acquire("other-image");
+    await before.execute("survivor = 1");
+    first.manager.shutdown();
+    const image = await sandboxImage();
+    const otherRef = `${image.split(":")[0]}:test-other-ref`;
+    await docker.getImage(image).tag({ repo: otherRef.split(":")[0] ?? "", tag: "test-other-ref" });
+    const manager = new SandboxManager({
+      docker,
+      image: otherRef,
+      limits: TEST_LIMITS,
+      logger: silentLogger(),
+      scope: sandbox.scope,
+    });
+    const after = await manager.acquire("other-image");
+    expect(await after.open()).toEqual({ adopted: false });
+    expect((await after.execute("print(globals().get('survivor'))")).stdout).toBe("None\n");
+    await after.close();
+    await docker.getImage(otherRef).remove();
+  });
+
+  it("tells the next run when Python died while idle", async () => {
+    const session = await sandbox.manager.acquire("idle-death");
+    const run = await session.execute(
+      "import threading, time, os\nv = 1\nthreading.Thread(target=lambda: (time.sleep(0.3), os._exit(1))).start()",
+    );
+    expect(run.status).toBe("ok");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const next = await session.execute("print(globals().get('v'))");
+    expect(next.stdout).toBe("None\n");
+    expect(next.kernelRestarted).toBe(true);
+    expect(next.notices.join(" ")).toMatch(
+      /Python restarted since the last run \(the Python process exited with code 1\)/,
+    );
+  });
+
   it("removes stopped containers left behind by an earlier run", async () => {
     const session = await sandbox.manager.acquire("left-behind");
     await session.open();
