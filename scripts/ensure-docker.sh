@@ -30,9 +30,16 @@ log=/var/log/dockerd-ci.log
 if ! touch "$log" 2>/dev/null; then
   log="$(mktemp -t dockerd-ci.XXXXXX.log)"
 fi
-echo "ensure-docker: starting dockerd (log: $log)"
-nohup dockerd >>"$log" 2>&1 </dev/null &
-dockerd_pid=$!
+pidfile=/var/run/docker.pid
+if [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  # A daemon is already starting (an init script, or an earlier run); a second one would fail.
+  dockerd_pid="$(cat "$pidfile")"
+  echo "ensure-docker: dockerd is already running (pid $dockerd_pid); waiting for it"
+else
+  echo "ensure-docker: starting dockerd (log: $log)"
+  nohup dockerd >>"$log" 2>&1 </dev/null &
+  dockerd_pid=$!
+fi
 
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then

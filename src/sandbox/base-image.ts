@@ -71,7 +71,10 @@ async function tryPull(ref: string, options: BaseImageOptions): Promise<boolean>
     return false;
   } catch (error) {
     if (options.signal?.aborted || error instanceof FatalError) throw error;
-    options.logger.info({ ref }, `docker pull gave no answer within ${timeoutMs} ms`);
+    const reason = deadline.aborted
+      ? `gave no answer within ${timeoutMs} ms`
+      : `failed: ${(error as Error).message}`;
+    options.logger.info({ ref }, `docker pull ${reason}`);
     return false;
   }
 }

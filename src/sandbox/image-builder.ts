@@ -88,5 +88,9 @@ export async function ensureSandboxImage(options: EnsureSandboxImageOptions): Pr
     );
   }
   log.info({ base, seconds: (Date.now() - started) / 1000 }, "sandbox image built");
+  if ((await computeSandboxImageTag(options.contextDir)) !== tag) {
+    // The image may hold files that are newer than its tag says; the next start rebuilds.
+    log.warn({ contextDir: options.contextDir }, "the build context changed during the build");
+  }
   return { ref, built: true };
 }

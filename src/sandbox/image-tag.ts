@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 export const DEFAULT_SANDBOX_REPOSITORY = "code-interpreter-bot-sandbox";
+const IGNORED_NAMES = new Set(["__pycache__", ".pytest_cache"]);
 
 /**
  * A tag that changes exactly when the build context does, so a bot never runs an image built
@@ -10,7 +11,9 @@ export const DEFAULT_SANDBOX_REPOSITORY = "code-interpreter-bot-sandbox";
  *
  * Defined as: the relative POSIX paths of every regular file under `contextDir`, sorted by byte
  * order; for each, `${relativePath}\n${sha256hex(bytes)}\n`; the sha256 of that text; its first
- * 12 hex characters. Symbolic links and other special files are not followed.
+ * 12 hex characters. Symbolic links and other special files are not followed. Python bytecode
+ * caches are skipped (and kept out of the image by .dockerignore): running the kernel's files
+ * locally must not change the tag.
  */
 export async function computeSandboxImageTag(contextDir: string): Promise<string> {
   const files = await listRegularFiles(contextDir);
@@ -35,6 +38,7 @@ async function listRegularFiles(root: string, prefix = ""): Promise<string[]> {
   const files: string[] = [];
   for (const entry of entries) {
     const relativePath = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    if (IGNORED_NAMES.has(entry.name) || entry.name.endsWith(".pyc")) continue;
     if (entry.isDirectory()) files.push(...(await listRegularFiles(root, relativePath)));
     else if (entry.isFile()) files.push(relativePath);
   }

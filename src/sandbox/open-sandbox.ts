@@ -9,13 +9,13 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { explainDockerError } from "./docker-errors.ts";
 import { ensureSandboxImage } from "./image-builder.ts";
+import { DEFAULT_SANDBOX_REPOSITORY } from "./image-tag.ts";
 import { SandboxManager } from "./session-manager.ts";
 
 export const SANDBOX_CONTEXT_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   "../../sandbox-image",
 );
-export const SANDBOX_REPOSITORY = "code-interpreter-bot-sandbox";
 
 export function createDocker(config: Config): Dockerode {
   return new Dockerode(config.docker);
@@ -42,7 +42,7 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
       await ensureSandboxImage({
         docker,
         contextDir: SANDBOX_CONTEXT_DIR,
-        repository: SANDBOX_REPOSITORY,
+        repository: DEFAULT_SANDBOX_REPOSITORY,
         logger: options.logger,
         debianMirror: config.sandbox.debianMirror,
         ...(options.onBuildProgress ? { onProgress: options.onBuildProgress } : {}),

@@ -7,8 +7,9 @@ import Dockerode from "dockerode";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { ensureSandboxImage } from "../../src/sandbox/image-builder.ts";
+import { DEFAULT_SANDBOX_REPOSITORY } from "../../src/sandbox/image-tag.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "../../src/sandbox/limits.ts";
-import { SANDBOX_CONTEXT_DIR, SANDBOX_REPOSITORY } from "../../src/sandbox/open-sandbox.ts";
+import { SANDBOX_CONTEXT_DIR } from "../../src/sandbox/open-sandbox.ts";
 import { SandboxManager } from "../../src/sandbox/session-manager.ts";
 
 export const TEST_LIMITS: SandboxLimits = {
@@ -32,7 +33,7 @@ export function sandboxImage(): Promise<string> {
     const image = await ensureSandboxImage({
       docker: new Dockerode(config.docker),
       contextDir: SANDBOX_CONTEXT_DIR,
-      repository: SANDBOX_REPOSITORY,
+      repository: DEFAULT_SANDBOX_REPOSITORY,
       logger: silentLogger(),
     });
     return image.ref;

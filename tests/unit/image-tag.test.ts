@@ -53,6 +53,15 @@ describe("computeSandboxImageTag", () => {
     expect(await computeSandboxImageTag(second)).toBe(await computeSandboxImageTag(first));
   });
 
+  it("ignores Python bytecode caches", async () => {
+    const dir = await contextWith(files);
+    const before = await computeSandboxImageTag(dir);
+    await mkdir(path.join(dir, "kernel", "__pycache__"));
+    await writeFile(path.join(dir, "kernel", "__pycache__", "kernel.cpython-311.pyc"), "bytecode");
+    await writeFile(path.join(dir, "kernel", "stray.pyc"), "bytecode");
+    expect(await computeSandboxImageTag(dir)).toBe(before);
+  });
+
   it("changes when one byte changes", async () => {
     const dir = await contextWith(files);
     const before = await computeSandboxImageTag(dir);
