@@ -1,4 +1,5 @@
 /** Entry point of `code-interpreter-bot`: parses the subcommand and maps failures to exit codes. */
+import { askCommand } from "./cli/ask-command.ts";
 import { type CliIo, execCommand } from "./cli/exec-command.ts";
 import { HELP } from "./cli/help.ts";
 import { closeCommand, sessionsCommand } from "./cli/sessions-command.ts";
@@ -6,6 +7,7 @@ import { UsageError } from "./cli/usage-error.ts";
 import { loadConfig } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
+import { createBotRuntime } from "./runtime.ts";
 import { openSandbox } from "./sandbox/open-sandbox.ts";
 
 const CLI_SCOPE = "cli";
@@ -27,15 +29,21 @@ export async function runCli(
     return command === undefined ? 2 : 0;
   }
   try {
-    if (!["exec", "sessions", "close"].includes(command))
+    if (!["exec", "sessions", "close", "ask"].includes(command)) {
       throw new UsageError(`unknown command '${command}'`);
+    }
     const config = loadConfig({ LOG_LEVEL: "warn", ...env });
     const logger = createLogger({ level: config.logLevel });
-    const manager = await openSandbox(config, {
-      scope: CLI_SCOPE,
-      logger,
-      onBuildProgress: (line) => io.stderr.write(`[sandbox image] ${line}\n`),
-    });
+    const onBuildProgress = (line: string) => io.stderr.write(`[sandbox image] ${line}\n`);
+    if (command === "ask") {
+      const runtime = await createBotRuntime(config, { scope: CLI_SCOPE, logger, onBuildProgress });
+      try {
+        return await askCommand(args, runtime, io);
+      } finally {
+        await runtime.close();
+      }
+    }
+    const manager = await openSandbox(config, { scope: CLI_SCOPE, logger, onBuildProgress });
     if (command === "exec") return await execCommand(args, manager, io);
     if (command === "sessions") return await sessionsCommand(args, manager, io);
     return await closeCommand(args, manager, io);

@@ -19,11 +19,36 @@ export interface SandboxConfig {
   debianMirror: string;
 }
 
+export interface ModelConfig {
+  /** Null when no LLM is configured: the bot then runs ```python blocks only. */
+  apiKey: string | null;
+  /** Any OpenAI-compatible endpoint; null means OpenAI itself. */
+  baseURL: string | null;
+  model: string;
+  /** Covers the response headers only (the SDK's own timeout). */
+  requestTimeoutMs: number;
+  /** Longest silence allowed inside a streamed answer. */
+  streamIdleTimeoutMs: number;
+  maxRetries: number;
+  /** Whether the model accepts images, so it can look at its own charts. */
+  supportsImages: boolean;
+}
+
+export interface AgentConfig {
+  maxSteps: number;
+  timeBudgetMs: number;
+  historyTokenBudget: number;
+  maxAttachmentBytes: number;
+}
+
 export interface Config {
   logLevel: string;
   dataDir: string;
+  databasePath: string;
   docker: DockerConnection;
   sandbox: SandboxConfig;
+  model: ModelConfig;
+  agent: AgentConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +92,28 @@ export class EnvReader {
     return raw as T;
   }
 
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name]?.trim().toLowerCase();
+    if (!raw) return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    this.problems.push(`${name}=${raw} must be true or false.`);
+    return fallback;
+  }
+
+  url(name: string): string | null {
+    const raw = this.optionalString(name);
+    if (raw === null) return null;
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http(s)");
+      return raw;
+    } catch {
+      this.problems.push(`${name}=${raw} is not an http(s) URL.`);
+      return null;
+    }
+  }
+
   problem(message: string): void {
     this.problems.push(message);
   }
@@ -108,6 +155,27 @@ function readSandbox(read: EnvReader): SandboxConfig {
   };
 }
 
+function readModel(read: EnvReader): ModelConfig {
+  return {
+    apiKey: read.optionalString("OPENAI_API_KEY"),
+    baseURL: read.url("OPENAI_BASE_URL"),
+    model: read.string("OPENAI_MODEL", "gpt-4o"),
+    requestTimeoutMs: read.number("OPENAI_TIMEOUT_SECONDS", 60, 1, 3600) * 1000,
+    streamIdleTimeoutMs: read.number("OPENAI_STREAM_IDLE_SECONDS", 60, 1, 3600) * 1000,
+    maxRetries: read.number("OPENAI_MAX_RETRIES", 3, 0, 10),
+    supportsImages: read.boolean("OPENAI_MODEL_SEES_IMAGES", false),
+  };
+}
+
+function readAgent(read: EnvReader): AgentConfig {
+  return {
+    maxSteps: read.number("AGENT_MAX_STEPS", 10, 1, 100),
+    timeBudgetMs: read.number("AGENT_TIME_BUDGET_SECONDS", 600, 10, 86_400) * 1000,
+    historyTokenBudget: read.number("HISTORY_TOKEN_BUDGET", 24_000, 1_000, 2_000_000),
+    maxAttachmentBytes: read.number("MAX_ATTACHMENT_MB", 50, 1, 4096) * 1024 * 1024,
+  };
+}
+
 export class ConfigError extends FatalError {
   constructor(readonly problems: string[]) {
     super(
@@ -119,11 +187,15 @@ export class ConfigError extends FatalError {
 
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const read = new EnvReader(env);
+  const dataDir = path.resolve(cwd, read.string("DATA_DIR", ".data"));
   const config: Config = {
     logLevel: read.oneOf("LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
-    dataDir: path.resolve(cwd, read.string("DATA_DIR", ".data")),
+    dataDir,
+    databasePath: path.resolve(dataDir, read.string("DATABASE_PATH", "bot.sqlite")),
     docker: parseDockerHost(read.optionalString("DOCKER_HOST"), read),
     sandbox: readSandbox(read),
+    model: readModel(read),
+    agent: readAgent(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

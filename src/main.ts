@@ -1,5 +1,5 @@
 /**
- * Composition root of the bot: config → logger → sandbox → (adapters, in later issues).
+ * Composition root of the bot: config → logger → store, sandbox, model, core → (adapters, in later issues).
  * `npm start` runs this. It builds the sandbox image when it is missing, cleans up
  * containers an earlier run left stopped, and stops gracefully on SIGINT/SIGTERM,
  * leaving live sandboxes running so the next start adopts them with their state.
@@ -7,7 +7,7 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { openSandbox } from "./sandbox/open-sandbox.ts";
+import { createBotRuntime } from "./runtime.ts";
 
 export const BOT_SCOPE = "bot";
 
@@ -21,11 +21,12 @@ async function main(): Promise<number> {
   }
   const logger: Logger = createLogger({ level: config.logLevel });
   try {
-    const sandbox = await openSandbox(config, {
+    const runtime = await createBotRuntime(config, {
       scope: BOT_SCOPE,
       logger,
       onBuildProgress: (line) => logger.info({ line }, "building the sandbox image (first start only)"),
     });
+    const { sandbox } = runtime;
     await sandbox.removeStopped();
     sandbox.startReaper();
     const running = (await sandbox.list()).filter((c) => c.running).length;
@@ -36,9 +37,9 @@ async function main(): Promise<number> {
     // Chat platforms (Slack, Discord) plug in here as their adapters land.
     logger.warn(
       "no chat platform adapter is available in this version yet; the sandbox works from the command line: " +
-        "npx code-interpreter-bot exec 'print(1)'",
+        "npx code-interpreter-bot exec 'print(1)' or npx code-interpreter-bot ask 'plot a sine wave'",
     );
-    sandbox.shutdown();
+    await runtime.close();
     return 0;
   } catch (error) {
     const message = error instanceof BotError ? error.message : (error as Error).stack;

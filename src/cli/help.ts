@@ -12,6 +12,16 @@ Usage:
                         changed in /mnt/data into DIR; never overwrites, never follows links
       --json            print one JSON object: status, stdout, stderr, error, result,
                         images, files, durationMs, notices
+  code-interpreter-bot ask [options] PROMPT
+      Runs the whole agent with the configured model (OPENAI_API_KEY, OPENAI_BASE_URL,
+      OPENAI_MODEL): progress as it goes, then the answer. Use it to check a model set-up
+      without any chat platform.
+      --conversation NAME  continue a named conversation (history in the database,
+                           variables and files in its sandbox) across invocations
+      --attach FILE        copy a file into /mnt/data first (repeatable)
+      --out DIR            save the images and files the code produces into DIR
+      --json               print one JSON transcript: status, messages, codeRuns,
+                           images, files, notices, errors
   code-interpreter-bot sessions [--json]
       Lists the named sessions and their containers.
   code-interpreter-bot close NAME

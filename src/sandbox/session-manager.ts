@@ -40,6 +40,10 @@ export class SandboxManager {
     });
   }
 
+  get limits(): SandboxLimits {
+    return this.options.limits;
+  }
+
   /** The session for a key; its container starts (or is adopted) on first use. */
   async acquire(key: string): Promise<SandboxSession> {
     const existing = this.sessions.get(key);

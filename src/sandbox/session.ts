@@ -30,7 +30,7 @@ export class SandboxSession {
   constructor(
     readonly key: string,
     private readonly runtime: ContainerRuntime,
-    private readonly limits: SandboxLimits,
+    readonly limits: SandboxLimits,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {

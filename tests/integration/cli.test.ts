@@ -3,11 +3,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough, Readable } from "node:stream";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli.ts";
+import { type CliResult, runCliCaptured } from "../helpers/cli.ts";
 import { sandboxImage } from "../helpers/sandbox.ts";
 
 const run = promisify(execFile);
@@ -15,21 +14,8 @@ const BIN = path.resolve(import.meta.dirname, "../../bin/code-interpreter-bot.js
 const session = `test-${randomUUID().slice(0, 8)}`;
 const env = { ...process.env, SANDBOX_TIMEOUT_SECONDS: "5", SANDBOX_INTERRUPT_GRACE_SECONDS: "1" };
 
-async function cli(
-  args: string[],
-  stdinText?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (c: Buffer) => out.push(c));
-  stderr.on("data", (c: Buffer) => err.push(c));
-  const stdin = Object.assign(Readable.from(stdinText === undefined ? [] : [stdinText]), {
-    isTTY: stdinText === undefined,
-  });
-  const code = await runCli(args, { stdin, stdout, stderr }, env);
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+async function cli(args: string[], stdinText?: string): Promise<CliResult> {
+  return runCliCaptured(args, env, stdinText);
 }
 
 beforeAll(async () => {

@@ -1,0 +1,179 @@
+/**
+ * The model loop: the model writes Python, the sandbox runs it, the model reads the result
+ * (errors included) and either fixes its code or answers. It stops at an answer, the step
+ * limit, the time budget or a cancel, and says honestly which. Every step is saved as it
+ * happens, so history is right even when a run ends half-way.
+ */
+import type {
+  ChatCompletionContentPart,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
+import type { ReplySink } from "../bot/reply-events.ts";
+import type { AgentConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { SandboxSession } from "../sandbox/session.ts";
+import type { ConversationMessage } from "../store/types.ts";
+import { deliverExecution } from "./deliver-execution.ts";
+import { trimHistory } from "./history-trim.ts";
+import type { ChatModel, ModelTurn } from "./model-client.ts";
+import { PYTHON_TOOL, parsePythonCall } from "./python-tool.ts";
+import { toolResultText } from "./tool-result-text.ts";
+
+export interface AgentRunInput {
+  systemPrompt: string;
+  /** Earlier messages of the conversation, oldest first; the new user message is last. */
+  history: ConversationMessage[];
+  session: SandboxSession;
+  signal: AbortSignal;
+  emit: ReplySink;
+  /** Saves messages as they are produced. */
+  persist: (messages: ConversationMessage[]) => Promise<void>;
+}
+
+export type AgentStop = "answer" | "step-limit" | "time-budget" | "cancelled";
+
+export interface AgentOptions {
+  model: ChatModel;
+  config: AgentConfig;
+  maxFileBytes: number;
+  /** Send the run's images back to the model so it can look at its own charts. */
+  modelSeesImages: boolean;
+  logger: Logger;
+  now?: () => number;
+}
+
+export function toModelMessage(message: ConversationMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case "user":
+      return { role: "user", content: message.content };
+    case "tool":
+      return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+    case "assistant":
+      return {
+        role: "assistant",
+        content: message.content,
+        ...(message.toolCalls?.length
+          ? {
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.id,
+                type: "function" as const,
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
+      };
+  }
+}
+
+export class Agent {
+  constructor(private readonly options: AgentOptions) {}
+
+  async run(input: AgentRunInput): Promise<AgentStop> {
+    const { config, model, logger } = this.options;
+    const now = this.options.now ?? Date.now;
+    const deadline = now() + config.timeBudgetMs;
+    const budget = AbortSignal.any([input.signal, AbortSignal.timeout(config.timeBudgetMs)]);
+    const trimmed = trimHistory(input.history, config.historyTokenBudget);
+    if (trimmed.droppedCount > 0) {
+      await input.emit({
+        type: "notice",
+        text: `This thread is long: the ${trimmed.droppedCount} oldest messages were left out of what the model reads (files and variables are still there).`,
+      });
+    }
+    const transcript: ChatCompletionMessageParam[] = trimmed.kept.map(toModelMessage);
+    const imageCounter = { next: 1 };
+    let pendingImages: Buffer[] = [];
+
+    for (let step = 1; step <= config.maxSteps; step += 1) {
+      if (input.signal.aborted) return this.stop("cancelled", input);
+      if (now() >= deadline) return this.stop("time-budget", input);
+      const messages: ChatCompletionMessageParam[] = [
+        { role: "system", content: input.systemPrompt },
+        ...transcript,
+        ...imagesMessage(pendingImages),
+      ];
+      pendingImages = [];
+      let turn: ModelTurn;
+      try {
+        turn = await model.complete({
+          messages,
+          tools: [PYTHON_TOOL],
+          signal: budget,
+          onTextDelta: (text) => void input.emit({ type: "text-delta", text }),
+          onRetry: (text) => void input.emit({ type: "notice", text }),
+        });
+      } catch (error) {
+        if (input.signal.aborted) return this.stop("cancelled", input);
+        if (budget.aborted) return this.stop("time-budget", input);
+        throw error;
+      }
+      const assistant: ConversationMessage = {
+        role: "assistant",
+        content: turn.content || null,
+        ...(turn.toolCalls.length > 0 ? { toolCalls: turn.toolCalls } : {}),
+      };
+      transcript.push(toModelMessage(assistant));
+      if (turn.content.trim()) await input.emit({ type: "text", text: turn.content });
+      if (turn.toolCalls.length === 0) {
+        await input.persist([assistant]);
+        return "answer";
+      }
+      const produced: ConversationMessage[] = [assistant];
+      for (const call of turn.toolCalls) {
+        const parsed = parsePythonCall(call.name, call.arguments);
+        let content: string;
+        if (!parsed.ok) {
+          logger.info({ tool: call.name }, "model sent an unusable tool call; telling it");
+          content = `error: ${parsed.problem}`;
+        } else if (budget.aborted) {
+          content = "error: the run was stopped before this code ran.";
+        } else {
+          await input.emit({ type: "code", code: parsed.code });
+          await input.emit({ type: "status", status: "running-code" });
+          const remaining = Math.max(1_000, deadline - now());
+          const execution = await input.session.execute(parsed.code, {
+            signal: budget,
+            timeoutMs: Math.min(input.session.limits.executionTimeoutMs, remaining),
+          });
+          await input.emit({ type: "status", status: "working" });
+          const delivered = await deliverExecution(execution, input.session, input.emit, {
+            maxFileBytes: this.options.maxFileBytes,
+            imageCounter,
+          });
+          if (this.options.modelSeesImages) pendingImages.push(...execution.images);
+          content = toolResultText(execution, delivered);
+        }
+        const toolMessage: ConversationMessage = { role: "tool", toolCallId: call.id, content };
+        produced.push(toolMessage);
+        transcript.push(toModelMessage(toolMessage));
+      }
+      await input.persist(produced);
+    }
+    return this.stop("step-limit", input);
+  }
+
+  private async stop(reason: Exclude<AgentStop, "answer">, input: AgentRunInput): Promise<AgentStop> {
+    const { config } = this.options;
+    const text = {
+      cancelled: "The request was cancelled.",
+      "time-budget": `I ran out of time (the limit is ${Math.round(config.timeBudgetMs / 1000)} s per request) before finishing. What ran so far is above; ask me to continue.`,
+      "step-limit": `I stopped after ${config.maxSteps} steps without reaching a final answer (the limit per request). What ran so far is above; ask me to continue.`,
+    }[reason];
+    await input.persist([{ role: "assistant", content: text }]);
+    await input.emit({ type: "notice", text });
+    return reason;
+  }
+}
+
+/** Images go to the model in a user message: tool messages carry text only. */
+function imagesMessage(images: Buffer[]): ChatCompletionMessageParam[] {
+  if (images.length === 0) return [];
+  const parts: ChatCompletionContentPart[] = [
+    { type: "text", text: "The images the last run produced, as the user sees them:" },
+    ...images.slice(0, 4).map((png) => ({
+      type: "image_url" as const,
+      image_url: { url: `data:image/png;base64,${png.toString("base64")}` },
+    })),
+  ];
+  return [{ role: "user", content: parts }];
+}

@@ -1,0 +1,173 @@
+/**
+ * One streamed Chat Completions call through the `openai` package, with the deadlines the
+ * SDK does not give: an idle timeout inside the stream (its own timeout covers only the
+ * headers), and retries we control (the SDK would sleep for any Retry-After, unabortable).
+ */
+import OpenAI from "openai";
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from "openai/resources/chat/completions";
+import type { ModelConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { ToolCallRecord } from "../store/types.ts";
+import { describeModelError, ModelCallError, retryDelayMs } from "./model-errors.ts";
+
+export interface ModelTurn {
+  content: string;
+  toolCalls: ToolCallRecord[];
+  finishReason: string | null;
+}
+
+export interface ModelRequest {
+  messages: ChatCompletionMessageParam[];
+  tools: ChatCompletionTool[];
+  signal: AbortSignal;
+  onTextDelta: (text: string) => void;
+  /** Told before each retry, so the user sees why nothing happens for a while. */
+  onRetry?: (message: string) => void;
+}
+
+export interface ChatModel {
+  readonly name: string;
+  complete(request: ModelRequest): Promise<ModelTurn>;
+}
+
+export interface ChatModelOptions {
+  config: ModelConfig & { apiKey: string };
+  logger: Logger;
+  /** For tests and proxies; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+const MAX_RETRY_WAIT_MS = 60_000;
+
+class StreamIdle extends Error {}
+
+export function createChatModel(options: ChatModelOptions): ChatModel {
+  const { config, logger } = options;
+  const client = new OpenAI({
+    apiKey: config.apiKey,
+    ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    timeout: config.requestTimeoutMs,
+    maxRetries: 0,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  async function once(request: ModelRequest): Promise<ModelTurn> {
+    const idle = new AbortController();
+    const signal = AbortSignal.any([request.signal, idle.signal]);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(new StreamIdle()), config.streamIdleTimeoutMs);
+    };
+    try {
+      // Until the headers arrive the SDK's own timeout applies; the idle timer covers the body.
+      const stream = await client.chat.completions.create(
+        {
+          model: config.model,
+          messages: request.messages,
+          tools: request.tools,
+          stream: true,
+        },
+        { signal },
+      );
+      arm();
+      const turn = new TurnAccumulator();
+      for await (const chunk of stream) {
+        arm();
+        const text = turn.add(chunk);
+        if (text) request.onTextDelta(text);
+      }
+      // An abort once the body streams ends the loop quietly instead of throwing: check here.
+      if (request.signal.aborted) throw new OpenAI.APIUserAbortError();
+      if (idle.signal.aborted) throw stalled(config);
+      return turn.result();
+    } catch (error) {
+      if (idle.signal.aborted && !request.signal.aborted) throw stalled(config, error);
+      throw describeModelError(error, config);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    name: config.model,
+    async complete(request) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          return await once(request);
+        } catch (error) {
+          const failure = error instanceof ModelCallError ? error : describeModelError(error, config);
+          const wait =
+            failure.retryable && attempt < config.maxRetries ? retryDelayMs(failure, attempt) : null;
+          if (wait === null || wait > MAX_RETRY_WAIT_MS || request.signal.aborted) throw failure;
+          logger.warn(
+            { code: failure.code, attempt: attempt + 1, waitMs: wait },
+            "model call failed; retrying",
+          );
+          request.onRetry?.(
+            `${failure.shortReason}; trying again in ${Math.max(1, Math.round(wait / 1000))} s.`,
+          );
+          await abortableSleep(wait, request.signal);
+        }
+      }
+    },
+  };
+}
+
+function stalled(config: ModelConfig, cause?: unknown): ModelCallError {
+  return new ModelCallError(
+    "model_stalled",
+    `The model stopped sending its answer (nothing for ${Math.round(config.streamIdleTimeoutMs / 1000)} s), so the request was abandoned. Try again; if it keeps happening, the model server may be overloaded.`,
+    false,
+    cause,
+  );
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Rebuilds one assistant message from stream chunks; tool call arguments come in fragments. */
+class TurnAccumulator {
+  private content = "";
+  private finishReason: string | null = null;
+  private readonly calls = new Map<number, ToolCallRecord>();
+
+  add(chunk: ChatCompletionChunk): string {
+    const choice = chunk.choices[0];
+    if (!choice) return "";
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+    for (const call of choice.delta.tool_calls ?? []) {
+      const existing = this.calls.get(call.index) ?? { id: "", name: "", arguments: "" };
+      if (call.id) existing.id = call.id;
+      if (call.function?.name) existing.name += call.function.name;
+      if (call.function?.arguments) existing.arguments += call.function.arguments;
+      this.calls.set(call.index, existing);
+    }
+    const text = choice.delta.content ?? "";
+    this.content += text;
+    return text;
+  }
+
+  result(): ModelTurn {
+    const toolCalls = [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
+    return { content: this.content, toolCalls, finishReason: this.finishReason };
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The system prompt: what the model must know about its sandbox, the user's files and the
+ * chat it answers in. Kept in one place so a change of behaviour is a change of this text.
+ */
+export type ChatFormatting = "slack" | "discord" | "markdown";
+
+export interface FileSummary {
+  path: string;
+  size: number;
+  mime: string;
+  /** For tables: column names and the first rows, as text. */
+  preview?: string;
+}
+
+export interface SystemPromptInput {
+  formatting: ChatFormatting;
+  files: FileSummary[];
+  timeoutSeconds: number;
+  memoryMb: number;
+  now: Date;
+}
+
+const FORMATTING: Record<ChatFormatting, string> = {
+  slack:
+    "You answer in a Slack thread. Write standard Markdown (**bold**, `code`, ```code blocks```, lists, " +
+    "[links](url)); the bot converts it to Slack's format. Avoid tables wider than a phone screen and headings.",
+  discord:
+    "You answer in a Discord thread, which renders Markdown (bold, code blocks, lists, headings). " +
+    "Keep each message short: Discord splits long ones.",
+  markdown: "You answer in a terminal that shows Markdown as plain text.",
+};
+
+const LIBRARIES =
+  "numpy, pandas, matplotlib, seaborn, plotly, scipy, scikit-learn, statsmodels, sympy, networkx, " +
+  "pillow (PIL), opencv (cv2), scikit-image, openpyxl, xlrd, xlsxwriter, python-docx, pypdf, PyMuPDF (fitz), " +
+  "reportlab, beautifulsoup4, lxml, tabulate, dill";
+
+function humanSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
+function describeFiles(files: FileSummary[]): string {
+  if (files.length === 0) return "There are no files in /mnt/data yet.";
+  const lines = files.map((file) => {
+    const head = `- /mnt/data/${file.path} (${humanSize(file.size)}, ${file.mime})`;
+    return file.preview ? `${head}\n${file.preview.replace(/^/gm, "    ")}` : head;
+  });
+  return `Files in /mnt/data (uploaded by the user or written by earlier code):\n${lines.join("\n")}`;
+}
+
+export function buildSystemPrompt(input: SystemPromptInput): string {
+  return [
+    "You are a data analyst with a Python sandbox, working in a team chat. Solve the user's request by " +
+      "writing and running Python with the `python` tool, then report the outcome. Do not only describe code: run it.",
+    `The sandbox is a persistent Jupyter-like session: variables, imports and files stay for the whole thread. ` +
+      `The working directory is /mnt/data. Each run may take at most ${input.timeoutSeconds} s and ` +
+      `${input.memoryMb} MB of memory.`,
+    "There is no internet access: do not try to download anything or install packages. Installed: " +
+      `${LIBRARIES}, and the Python standard library.`,
+    "Charts: use matplotlib (or seaborn); every figure you create is sent to the user as an image when the run " +
+      "ends, so do not save figures to files unless the user wants a file. Files you write to /mnt/data are " +
+      "sent to the user automatically: write only what they asked for, with clear names.",
+    "If the code fails, read the traceback, fix the code and run it again. Inspect data (columns, types, a few " +
+      "rows) before analysing it.",
+    `${FORMATTING[input.formatting]} Answers are for a chat thread: short, to the point, with the key numbers. ` +
+      "Do not repeat the code in your answer: the user sees what ran.",
+    describeFiles(input.files),
+    `Today is ${input.now.toISOString().slice(0, 10)}.`,
+  ].join("\n\n");
+}

@@ -1,0 +1,48 @@
+/**
+ * What the model reads after its code ran: the outcome in plain text, each part capped so a
+ * chatty script cannot flood the context, with a note wherever something was cut.
+ */
+import type { Execution } from "../sandbox/types.ts";
+
+const STDOUT_CHARS = 8_000;
+const STDERR_CHARS = 3_000;
+const TRACEBACK_CHARS = 4_000;
+const RESULT_CHARS = 3_000;
+
+export function headAndTail(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const head = Math.floor(limit * 0.7);
+  const tail = limit - head;
+  return `${text.slice(0, head)}\n[… ${text.length - limit} characters cut …]\n${text.slice(-tail)}`;
+}
+
+export interface DeliveredOutputs {
+  images: Array<{ name: string; width: number | null; height: number | null }>;
+  files: Array<{ name: string; path: string; size: number; mime: string }>;
+  /** Files the code wrote that could not be sent, with why. */
+  unsent: Array<{ path: string; reason: string }>;
+}
+
+export function toolResultText(execution: Execution, delivered: DeliveredOutputs): string {
+  const parts = [`status: ${execution.status} (${Math.round(execution.durationMs)} ms)`];
+  if (execution.stdout) parts.push(`stdout:\n${headAndTail(execution.stdout, STDOUT_CHARS)}`);
+  if (execution.stderr) parts.push(`stderr:\n${headAndTail(execution.stderr, STDERR_CHARS)}`);
+  const result = execution.displays.find((d) => d.isResult)?.text;
+  if (result) parts.push(`result:\n${headAndTail(result, RESULT_CHARS)}`);
+  if (execution.error) {
+    parts.push(`error: ${execution.error.name}: ${execution.error.value}`);
+    if (execution.error.traceback)
+      parts.push(`traceback:\n${headAndTail(execution.error.traceback, TRACEBACK_CHARS)}`);
+  }
+  if (delivered.images.length > 0) {
+    const sizes = delivered.images.map((i) => (i.width ? `${i.width}x${i.height}` : "image")).join(", ");
+    parts.push(`images shown to the user: ${delivered.images.length} (${sizes})`);
+  }
+  if (delivered.files.length > 0) {
+    const list = delivered.files.map((f) => `/mnt/data/${f.path} (${f.size} bytes, ${f.mime})`).join("\n");
+    parts.push(`files sent to the user:\n${list}`);
+  }
+  for (const file of delivered.unsent) parts.push(`not sent: /mnt/data/${file.path}: ${file.reason}`);
+  if (execution.notices.length > 0) parts.push(`notes:\n${execution.notices.join("\n")}`);
+  return parts.join("\n\n");
+}

@@ -1,0 +1,18 @@
+/**
+ * The contract between the core and a chat platform. An adapter turns platform events into
+ * IncomingMessages and renders the reply events it is given; it holds no agent, sandbox or
+ * storage logic. Optional capabilities (editing, typing) stay inside each adapter.
+ */
+import type { ChatFormatting } from "../agent/system-prompt.ts";
+import type { IncomingMessage } from "./incoming-message.ts";
+import type { ReplySink } from "./reply-events.ts";
+
+export interface MessageHandler {
+  handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void>;
+}
+
+export interface ChatAdapter {
+  readonly platform: string;
+  start(handler: MessageHandler): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,240 @@
+/**
+ * The platform-neutral core: an incoming message becomes a stream of reply events. It
+ * deduplicates deliveries, runs one request per conversation at a time, copies attachments
+ * into the sandbox, and routes to a direct run, a command or the agent. Every failure ends
+ * as a specific message in the thread; the session and its files survive it.
+ */
+import { Agent } from "../agent/agent.ts";
+import { deliverExecution } from "../agent/deliver-execution.ts";
+import type { ChatModel } from "../agent/model-client.ts";
+import { buildSystemPrompt, type ChatFormatting } from "../agent/system-prompt.ts";
+import { toolResultText } from "../agent/tool-result-text.ts";
+import type { AgentConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { SandboxSession } from "../sandbox/session.ts";
+import type { SandboxManager } from "../sandbox/session-manager.ts";
+import type { Store } from "../store/types.ts";
+import { copyAttachments } from "./attachments.ts";
+import { ConversationQueue } from "./conversation-queue.ts";
+import { extractDirectCode } from "./direct-run.ts";
+import { describeFiles } from "./file-previews.ts";
+import { conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
+import type { ReplyEvent, ReplySink } from "./reply-events.ts";
+import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
+
+const DELIVERY_MEMORY_MS = 24 * 60 * 60 * 1000;
+
+export interface BotOptions {
+  store: Store;
+  sandbox: SandboxManager;
+  /** Null when no LLM is configured: direct runs and commands still work. */
+  model: ChatModel | null;
+  agent: AgentConfig;
+  modelSeesImages: boolean;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class Bot {
+  private readonly queue = new ConversationQueue();
+  private readonly running = new Map<string, AbortController>();
+  private readonly agent: Agent | null;
+  private stopping = false;
+
+  constructor(private readonly options: BotOptions) {
+    this.agent = options.model
+      ? new Agent({
+          model: options.model,
+          config: options.agent,
+          maxFileBytes: options.sandbox.limits.maxFileBytes,
+          modelSeesImages: options.modelSeesImages,
+          logger: options.logger,
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : null;
+  }
+
+  /** Handles one message; resolves when its reply is complete (after any queued ones before it). */
+  async handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void> {
+    if (!message.addressed || this.stopping) return;
+    const key = conversationKeyString(message.conversation);
+    const log = this.options.logger.child({ conversation: key, delivery: message.deliveryId });
+    if (
+      !(await this.options.store.claimDelivery(
+        `${message.conversation.platform}:${message.deliveryId}`,
+        DELIVERY_MEMORY_MS,
+      ))
+    ) {
+      log.info("repeated delivery ignored");
+      return;
+    }
+    const emit = safeSink(sink, log);
+    if (this.queue.isBusy(key)) await emit({ type: "status", status: "queued" });
+    await this.queue.run(key, () => this.process(key, message, emit, formatting, log));
+  }
+
+  /** Stops the conversation's current run, if any. */
+  cancel(conversation: IncomingMessage["conversation"]): boolean {
+    const controller = this.running.get(conversationKeyString(conversation));
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Cancels running requests, waits for them to wrap up, and takes no new ones. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const controller of this.running.values()) controller.abort();
+    await this.queue.drain();
+  }
+
+  private async process(
+    key: string,
+    message: IncomingMessage,
+    emit: ReplySink,
+    formatting: ChatFormatting,
+    log: Logger,
+  ): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    await emit({ type: "status", status: "working" });
+    try {
+      await this.route(key, message, emit, formatting, controller.signal, log);
+      await emit({ type: "status", status: "done" });
+    } catch (error) {
+      log.error({ err: error }, "request failed");
+      const { code, text } = controller.signal.aborted
+        ? { code: "cancelled", text: "The request was cancelled." }
+        : userTextFor(error);
+      await emit({ type: "error", code, text });
+      await emit({ type: "status", status: "failed" });
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  private async route(
+    key: string,
+    message: IncomingMessage,
+    emit: ReplySink,
+    formatting: ChatFormatting,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<void> {
+    const { store, sandbox } = this.options;
+    if (message.command === "help") return void (await emit({ type: "text", text: HELP_TEXT }));
+    const session = await sandbox.acquire(key);
+    if (message.command) return this.command(message.command, key, session, emit);
+    await store.recordSandboxSession({
+      conversationKey: key,
+      containerName: session.containerName,
+      createdAt: (this.options.now ?? Date.now)(),
+      lastUsedAt: (this.options.now ?? Date.now)(),
+    });
+    const { copied, problems } = await copyAttachments(message.attachments, session, {
+      maxBytes: this.options.agent.maxAttachmentBytes,
+      logger: log,
+      signal,
+    });
+    for (const problem of problems) {
+      await emit({ type: "notice", text: `I could not use ${problem.name}: ${problem.reason}.` });
+    }
+    const uploadNote = copied.length
+      ? `\n\n[Attached, now in /mnt/data: ${copied.map((c) => `${c.name} (${c.size} bytes)`).join(", ")}]`
+      : "";
+    const code = message.forceDirectRun ? message.text : extractDirectCode(message.text);
+    if (code !== null) return this.directRun(key, message, code, session, emit, signal);
+    if (!message.text.trim()) {
+      if (copied.length === 0) return void (await emit({ type: "text", text: HELP_TEXT }));
+      await store.appendMessages(key, [{ role: "user", content: uploadNote.trim(), ...author(message) }]);
+      const names = copied.map((c) => `/mnt/data/${c.name}`).join(", ");
+      return void (await emit({
+        type: "text",
+        text: `Got it: ${names}. What would you like me to do with it?`,
+      }));
+    }
+    if (!this.agent) return void (await emit({ type: "error", code: "no_model", text: NO_MODEL_TEXT }));
+    await store.appendMessages(key, [
+      { role: "user", content: message.text + uploadNote, ...author(message) },
+    ]);
+    const history = (await store.listMessages(key)).map((stored) => stored.message);
+    const systemPrompt = buildSystemPrompt({
+      formatting,
+      files: await describeFiles(session),
+      timeoutSeconds: Math.round(session.limits.executionTimeoutMs / 1000),
+      memoryMb: session.limits.memoryMb,
+      now: new Date((this.options.now ?? Date.now)()),
+    });
+    await this.agent.run({
+      systemPrompt,
+      history,
+      session,
+      signal,
+      emit,
+      persist: (messages) => store.appendMessages(key, messages),
+    });
+  }
+
+  private async directRun(
+    key: string,
+    message: IncomingMessage,
+    code: string,
+    session: SandboxSession,
+    emit: ReplySink,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await emit({ type: "code", code });
+    await emit({ type: "status", status: "running-code" });
+    const execution = await session.execute(code, { signal });
+    const delivered = await deliverExecution(execution, session, emit, {
+      maxFileBytes: session.limits.maxFileBytes,
+      imageCounter: { next: 1 },
+    });
+    // The model sees direct runs later too, so it knows what the user did by hand.
+    await this.options.store.appendMessages(key, [
+      { role: "user", content: `\`\`\`python\n${code}\n\`\`\``, ...author(message) },
+      {
+        role: "assistant",
+        content: `[The user's code ran directly]\n${toolResultText(execution, delivered)}`,
+      },
+    ]);
+  }
+
+  private async command(
+    command: NonNullable<IncomingMessage["command"]>,
+    key: string,
+    session: SandboxSession,
+    emit: ReplySink,
+  ): Promise<void> {
+    if (command === "reset") {
+      await session.reset(true);
+      await this.options.store.clearMessages(key);
+      await emit({
+        type: "text",
+        text: "Started over: this thread's variables, files and history are cleared.",
+      });
+      return;
+    }
+    const files = await session.listFiles();
+    const list = files.map((f) => `• /mnt/data/${f.path} (${f.size} bytes)`).join("\n");
+    await emit({
+      type: "text",
+      text: files.length ? `Files in /mnt/data:\n${list}` : "There are no files in /mnt/data yet.",
+    });
+  }
+}
+
+function author(message: IncomingMessage): { author?: string } {
+  const name = message.author.name ?? message.author.id;
+  return name ? { author: name } : {};
+}
+
+/** A renderer that throws must not end the run: the failure is logged and the run goes on. */
+function safeSink(sink: ReplySink, log: Logger): ReplySink {
+  return async (event: ReplyEvent) => {
+    try {
+      await sink(event);
+    } catch (error) {
+      log.warn({ err: error, event: event.type }, "the adapter failed to render a reply event");
+    }
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * A chat platform in memory: messages go in as plain objects, replies are recorded in order.
+ * Tests drive the core through it; it is also the simplest example of the adapter contract.
+ */
+import { randomUUID } from "node:crypto";
+import type { ChatAdapter, MessageHandler } from "./adapter.ts";
+import type { Attachment, IncomingMessage } from "./incoming-message.ts";
+import type { ReplyEvent } from "./reply-events.ts";
+
+export interface InMemoryMessage {
+  text: string;
+  thread?: string;
+  attachments?: Array<{ name: string; data: Buffer; mimeType?: string }>;
+  command?: IncomingMessage["command"];
+  forceDirectRun?: boolean;
+  deliveryId?: string;
+  author?: string;
+}
+
+export class InMemoryAdapter implements ChatAdapter {
+  readonly platform = "memory";
+  private handler: MessageHandler | null = null;
+  /** Every reply event, per thread, in the order the core sent them. */
+  readonly threads = new Map<string, ReplyEvent[]>();
+
+  async start(handler: MessageHandler): Promise<void> {
+    this.handler = handler;
+  }
+
+  async stop(): Promise<void> {
+    this.handler = null;
+  }
+
+  /** Delivers a message and resolves with the events of its reply. */
+  async send(message: InMemoryMessage): Promise<ReplyEvent[]> {
+    if (!this.handler) throw new Error("the in-memory adapter is not started");
+    const thread = message.thread ?? "thread-1";
+    const events: ReplyEvent[] = [];
+    const all = this.threads.get(thread) ?? [];
+    this.threads.set(thread, all);
+    const incoming: IncomingMessage = {
+      deliveryId: message.deliveryId ?? randomUUID(),
+      conversation: { platform: this.platform, workspace: "local", channel: "general", thread },
+      author: { id: message.author ?? "user-1", name: message.author ?? "Ada" },
+      text: message.text,
+      attachments: (message.attachments ?? []).map(toAttachment),
+      addressed: true,
+      ...(message.command ? { command: message.command } : {}),
+      ...(message.forceDirectRun ? { forceDirectRun: true } : {}),
+    };
+    await this.handler.handle(
+      incoming,
+      (event) => {
+        events.push(event);
+        all.push(event);
+      },
+      "markdown",
+    );
+    return events;
+  }
+}
+
+function toAttachment(file: { name: string; data: Buffer; mimeType?: string }): Attachment {
+  return {
+    name: file.name,
+    mimeType: file.mimeType ?? "application/octet-stream",
+    size: file.data.length,
+    fetch: async (maxBytes) => {
+      if (file.data.length > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+      return file.data;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * What an adapter hands the bot for one chat message, platform-neutral. Adapters fill it
+ * from events; the core never sees a Slack or Discord payload.
+ */
+export interface ConversationKey {
+  platform: string;
+  /** Slack team or Discord guild ("dm" where there is none). */
+  workspace: string;
+  channel: string;
+  /** The thread the conversation lives in (the root message's id). */
+  thread: string;
+}
+
+export function conversationKeyString(key: ConversationKey): string {
+  return [key.platform, key.workspace, key.channel, key.thread]
+    .map((part) => part.replaceAll(":", "_"))
+    .join(":");
+}
+
+export interface Attachment {
+  name: string;
+  /** As the platform reported it; checked again against the bytes. */
+  mimeType: string;
+  /** As the platform reported it; null when unknown. */
+  size: number | null;
+  /** Downloads the bytes; must reject rather than read past `maxBytes`. */
+  fetch: (maxBytes: number, signal?: AbortSignal) => Promise<Buffer>;
+}
+
+export type BotCommand = "reset" | "files" | "help";
+
+export interface IncomingMessage {
+  /** The platform's id for this delivery (event id, message id): a repeat is handled once. */
+  deliveryId: string;
+  conversation: ConversationKey;
+  author: { id: string; name?: string };
+  text: string;
+  attachments: Attachment[];
+  /** Mentioned, in a DM, or by slash command: the bot was spoken to. */
+  addressed: boolean;
+  /** A slash command's verb, when the adapter recognised one. */
+  command?: BotCommand;
+  /** Slash commands may force a direct run of `text` as Python. */
+  forceDirectRun?: boolean;
+}

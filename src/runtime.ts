@@ -1,0 +1,70 @@
+/**
+ * Builds the bot from configuration: store, sandbox, model and core, in that order, and
+ * takes them down in reverse. The long-running bot and the `ask` command share it.
+ */
+import { createChatModel } from "./agent/model-client.ts";
+import { Bot } from "./bot/bot.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { openSandbox } from "./sandbox/open-sandbox.ts";
+import type { SandboxManager } from "./sandbox/session-manager.ts";
+import { openSqliteStore } from "./store/sqlite-store.ts";
+import type { Store } from "./store/types.ts";
+
+export interface BotRuntime {
+  bot: Bot;
+  store: Store;
+  sandbox: SandboxManager;
+  /** Stops the bot, detaches from sandboxes (they keep running for the next start) and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface BotRuntimeOptions {
+  scope: string;
+  logger: Logger;
+  onBuildProgress?: (line: string) => void;
+  /** For tests: a fetch for the model client. */
+  fetch?: typeof fetch;
+}
+
+export async function createBotRuntime(config: Config, options: BotRuntimeOptions): Promise<BotRuntime> {
+  const { logger } = options;
+  const store = openSqliteStore({ path: config.databasePath, logger: logger.child({ component: "store" }) });
+  try {
+    const sandbox = await openSandbox(config, {
+      scope: options.scope,
+      logger: logger.child({ component: "sandbox" }),
+      ...(options.onBuildProgress ? { onBuildProgress: options.onBuildProgress } : {}),
+    });
+    const apiKey = config.model.apiKey;
+    const model = apiKey
+      ? createChatModel({
+          config: { ...config.model, apiKey },
+          logger: logger.child({ component: "model" }),
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        })
+      : null;
+    if (!model) logger.warn("OPENAI_API_KEY is not set: only ```python blocks and commands will work");
+    const bot = new Bot({
+      store,
+      sandbox,
+      model,
+      agent: config.agent,
+      modelSeesImages: config.model.supportsImages,
+      logger: logger.child({ component: "bot" }),
+    });
+    return {
+      bot,
+      store,
+      sandbox,
+      async close() {
+        await bot.stop();
+        sandbox.shutdown();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Schema history of the SQLite store. Migrations are append-only: a released migration is
+ * never edited, because databases in the field have already applied it; change the schema
+ * by adding a migration with the next id.
+ */
+import type { Database } from "better-sqlite3";
+import { FatalError } from "../errors.ts";
+
+export interface Migration {
+  /** Strictly increasing; recorded in `schema_migrations` once applied. */
+  id: number;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    sql: `
+      CREATE TABLE conversations (
+        key TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE messages (
+        conversation_key TEXT NOT NULL REFERENCES conversations(key) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        body TEXT NOT NULL, -- JSON of ConversationMessage
+        PRIMARY KEY (conversation_key, seq)
+      );
+      CREATE TABLE sandbox_sessions (
+        conversation_key TEXT PRIMARY KEY,
+        container_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL
+      );
+      CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        seen_at INTEGER NOT NULL
+      );
+      CREATE INDEX deliveries_seen_at ON deliveries(seen_at);
+    `,
+  },
+];
+
+/**
+ * Brings the schema up to date and returns the ids it applied (empty when already current).
+ * Everything runs in one IMMEDIATE transaction: it takes the write lock before reading which
+ * migrations exist, so two processes opening the same file cannot both apply one, and a
+ * failing migration leaves the database exactly as it was.
+ */
+export function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => number = Date.now,
+): number[] {
+  assertOrdered(migrations);
+  const known = new Set(migrations.map((migration) => migration.id));
+  const apply = db.transaction((): number[] => {
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    );
+    const appliedIds = db
+      .prepare<[], { id: number }>("SELECT id FROM schema_migrations ORDER BY id")
+      .all()
+      .map((row) => row.id);
+    const unknown = appliedIds.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      // A newer release wrote a schema this code does not understand; writing to it could
+      // corrupt data that release depends on, so refuse rather than guess.
+      throw new FatalError(
+        "store-schema-newer",
+        `The database has schema migration(s) ${unknown.join(", ")} that this version does not know ` +
+          `(it knows up to ${Math.max(0, ...known)}). It was written by a newer release: ` +
+          "run that release, or point DATA_DIR at a different directory.",
+      );
+    }
+    const applied = new Set(appliedIds);
+    const record = db.prepare<[number, number]>(
+      "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)",
+    );
+    const ran: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.id)) continue;
+      db.exec(migration.sql);
+      record.run(migration.id, now());
+      ran.push(migration.id);
+    }
+    return ran;
+  });
+  return apply.immediate();
+}
+
+/** A mis-ordered list is a programming error that would apply migrations out of order. */
+function assertOrdered(migrations: readonly Migration[]): void {
+  for (let index = 1; index < migrations.length; index += 1) {
+    const previous = migrations[index - 1];
+    const current = migrations[index];
+    if (previous && current && current.id <= previous.id) {
+      throw new Error(`Migration ids must increase: ${current.id} follows ${previous.id}`);
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The Store on a local SQLite file. better-sqlite3 is synchronous; the methods are async only
+ * to honour the Store interface, so a server database can replace this one without changing
+ * callers. WAL lets another process (the CLI) read the file while the bot writes to it.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { asBotError, type BotError, errorMessage, FatalError, RetryableError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { migrate } from "./migrations.ts";
+import { type ConversationRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
+import type {
+  ConversationMessage,
+  ConversationRecord,
+  SandboxSessionRecord,
+  Store,
+  StoredMessage,
+} from "./types.ts";
+
+export interface SqliteStoreOptions {
+  /** A file path, or ":memory:" for a database that lives as long as the store. */
+  path: string;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Pruning expired delivery ids is housekeeping, not correctness (see claimDelivery), so do it rarely. */
+const PRUNE_INTERVAL_MS = 60_000;
+const DEFAULT_CONVERSATION_LIMIT = 100;
+/** SQLite primary result codes that no retry fixes: the file, the disk or permissions need an admin. */
+const NEEDS_ADMIN = new Set([
+  "SQLITE_READONLY",
+  "SQLITE_FULL",
+  "SQLITE_IOERR",
+  "SQLITE_CORRUPT",
+  "SQLITE_NOTADB",
+  "SQLITE_CANTOPEN",
+]);
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const inMemory = options.path === ":memory:";
+  let db: Database.Database | undefined;
+  try {
+    if (!inMemory) mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
+    db = new Database(options.path);
+    // WAL keeps readers and the writer from blocking each other; it needs a real file.
+    if (!inMemory && db.pragma("journal_mode = WAL", { simple: true }) !== "wal") {
+      options.logger.warn({ path: options.path }, "SQLite refused WAL mode; using its default journal");
+    }
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    // NORMAL with WAL can lose the last commits on power loss, never corrupt the file: fine for chat history.
+    db.pragma("synchronous = NORMAL");
+    const applied = migrate(db, undefined, options.now);
+    if (applied.length > 0) options.logger.info({ path: options.path, applied }, "database schema migrated");
+    return new SqliteStore(db, options);
+  } catch (error) {
+    db?.close();
+    if (error instanceof FatalError) throw error;
+    throw new FatalError(
+      "store-open-failed",
+      `Cannot open the database at ${options.path}: ${errorMessage(error)}. Check DATA_DIR (and DATABASE_PATH): ` +
+        "the directory must be writable by the bot and the file, if present, must be a SQLite database.",
+      error,
+    );
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #sql: Statements;
+  readonly #path: string;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #closed = false;
+  #lastPruneAt = Number.NEGATIVE_INFINITY;
+
+  /** Use openSqliteStore, which configures and migrates the database first. */
+  constructor(db: Database.Database, options: SqliteStoreOptions) {
+    this.#db = db;
+    this.#sql = prepareStatements(db);
+    this.#path = options.path;
+    this.#logger = options.logger.child({ component: "store" });
+    this.#now = options.now ?? Date.now;
+  }
+
+  async appendMessages(conversationKey: string, messages: ConversationMessage[]): Promise<void> {
+    // IMMEDIATE takes the write lock before reading MAX(seq), so another process cannot slip
+    // in between and make us reuse a seq.
+    this.#use("append messages", () => this.#sql.append.immediate(conversationKey, messages, this.#now()));
+  }
+
+  async listMessages(conversationKey: string, options: { limit?: number } = {}): Promise<StoredMessage[]> {
+    const { limit } = options;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new RangeError(`listMessages limit must be a non-negative integer, got ${limit}`);
+    }
+    const rows = this.#use("list messages", () =>
+      limit === undefined
+        ? this.#sql.allMessages.all(conversationKey)
+        : this.#sql.newestMessages.all(conversationKey, limit).reverse(),
+    );
+    const stored: StoredMessage[] = [];
+    for (const row of rows) {
+      const message = parseMessage(row.body, row.role);
+      if (message) {
+        stored.push({ seq: row.seq, createdAt: row.created_at, message });
+      } else {
+        // One bad row must not take the conversation (or the bot) down; the rest is still useful.
+        this.#logger.warn(
+          { conversation: conversationKey, seq: row.seq },
+          "skipping unreadable stored message",
+        );
+      }
+    }
+    return stored;
+  }
+
+  async clearMessages(conversationKey: string): Promise<void> {
+    this.#use("clear messages", () => this.#sql.clear(conversationKey, this.#now()));
+  }
+
+  async getConversation(conversationKey: string): Promise<ConversationRecord | null> {
+    const row = this.#use("read a conversation", () => this.#sql.conversation.get(conversationKey));
+    return row ? toConversation(row) : null;
+  }
+
+  async listConversations(
+    options: { platform?: string; limit?: number } = {},
+  ): Promise<ConversationRecord[]> {
+    const params = { platform: options.platform ?? null, limit: options.limit ?? DEFAULT_CONVERSATION_LIMIT };
+    return this.#use("list conversations", () => this.#sql.conversations.all(params)).map(toConversation);
+  }
+
+  async recordSandboxSession(record: SandboxSessionRecord): Promise<void> {
+    const { conversationKey, containerName, createdAt, lastUsedAt } = record;
+    this.#use("record a sandbox session", () =>
+      this.#sql.upsertSession.run(conversationKey, containerName, createdAt, lastUsedAt),
+    );
+  }
+
+  async getSandboxSession(conversationKey: string): Promise<SandboxSessionRecord | null> {
+    const row = this.#use("read a sandbox session", () => this.#sql.session.get(conversationKey));
+    if (!row) return null;
+    return {
+      conversationKey: row.conversation_key,
+      containerName: row.container_name,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+    };
+  }
+
+  async removeSandboxSession(conversationKey: string): Promise<void> {
+    this.#use("remove a sandbox session", () => this.#sql.deleteSession.run(conversationKey));
+  }
+
+  async claimDelivery(deliveryId: string, ttlMs: number): Promise<boolean> {
+    const now = this.#now();
+    return this.#use("claim a delivery", () => {
+      if (now - this.#lastPruneAt >= PRUNE_INTERVAL_MS) {
+        this.#sql.pruneDeliveries.run(now - ttlMs);
+        this.#lastPruneAt = now;
+      }
+      return this.#sql.claimDelivery.run(deliveryId, now, now - ttlMs).changes === 1;
+    });
+  }
+
+  async close(): Promise<void> {
+    // Idempotent: shutdown paths may close twice, and that should not mask the real error.
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Runs one database operation, turning SQLite's errors into ours at the boundary. */
+  #use<T>(operation: string, fn: () => T): T {
+    if (this.#closed) {
+      throw new FatalError("store-closed", `Cannot ${operation}: the store at ${this.#path} is closed.`);
+    }
+    try {
+      return fn();
+    } catch (error) {
+      throw toStoreError(error, operation, this.#path);
+    }
+  }
+}
+
+function toConversation(row: ConversationRow): ConversationRecord {
+  return {
+    key: row.key,
+    platform: row.platform,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    messageCount: row.count,
+  };
+}
+
+/** Busy means another writer held the lock past busy_timeout; the rest need an admin. */
+function toStoreError(error: unknown, operation: string, dbPath: string): BotError {
+  if (!(error instanceof Database.SqliteError)) return asBotError(error, "store");
+  const primary = error.code.split("_").slice(0, 2).join("_");
+  if (primary === "SQLITE_BUSY" || primary === "SQLITE_LOCKED") {
+    return new RetryableError(
+      "store-busy",
+      `Cannot ${operation}: the database is busy (${error.message}).`,
+      error,
+    );
+  }
+  if (NEEDS_ADMIN.has(primary)) {
+    return new FatalError(
+      "store-unusable",
+      `Cannot ${operation}: the database at ${dbPath} is unusable (${error.message}). ` +
+        "Check DATA_DIR: free disk space, write permission, and that the file is not damaged.",
+      error,
+    );
+  }
+  return asBotError(error, "store");
+}
+
+/** Validates a stored body field by field: the database is outside the type system. */
+function parseMessage(body: string, role: string): ConversationMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || !("role" in value) || value.role !== role) return null;
+  const record = value as Record<string, unknown>;
+  const optionalString = (field: unknown) => field === undefined || typeof field === "string";
+  switch (record.role) {
+    case "user":
+      return typeof record.content === "string" && optionalString(record.author)
+        ? (value as ConversationMessage)
+        : null;
+    case "assistant": {
+      const contentOk = record.content === null || typeof record.content === "string";
+      const callsOk =
+        record.toolCalls === undefined ||
+        (Array.isArray(record.toolCalls) && record.toolCalls.every(isToolCall));
+      return contentOk && callsOk ? (value as ConversationMessage) : null;
+    }
+    case "tool":
+      return typeof record.toolCallId === "string" && typeof record.content === "string"
+        ? (value as ConversationMessage)
+        : null;
+    default:
+      return null;
+  }
+}
+
+function isToolCall(call: unknown): boolean {
+  if (typeof call !== "object" || call === null) return false;
+  const { id, name, arguments: args } = call as Record<string, unknown>;
+  return typeof id === "string" && typeof name === "string" && typeof args === "string";
+}

@@ -1,0 +1,100 @@
+/**
+ * The whole core wired for a test: the real `openai` client against the fake OpenAI server
+ * over HTTP, the real Docker sandbox, a real SQLite file, and the in-memory adapter.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createChatModel } from "../../src/agent/model-client.ts";
+import { Bot } from "../../src/bot/bot.ts";
+import { InMemoryAdapter } from "../../src/bot/in-memory-adapter.ts";
+import type { ReplyEvent } from "../../src/bot/reply-events.ts";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import type { Store } from "../../src/store/types.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai/fake-openai-server.ts";
+import { createTestSandbox, type TestSandbox } from "./sandbox.ts";
+
+export interface BotHarness {
+  fake: FakeOpenAI;
+  sandbox: TestSandbox;
+  config: Config;
+  databasePath: string;
+  store: Store;
+  bot: Bot;
+  adapter: InMemoryAdapter;
+  /** Replaces bot and store with fresh ones on the same database file: a restart of the bot. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createBotHarness(
+  env: Record<string, string> = {},
+  withModel = true,
+): Promise<BotHarness> {
+  const fake = await startFakeOpenAI();
+  const sandbox = await createTestSandbox();
+  const databasePath = path.join(await mkdtemp(path.join(tmpdir(), "cib-bot-")), "bot.sqlite");
+  const config = loadConfig({
+    ...(withModel ? { OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL } : {}),
+    OPENAI_MODEL: "fake-model",
+    OPENAI_TIMEOUT_SECONDS: "3",
+    OPENAI_STREAM_IDLE_SECONDS: "1",
+    OPENAI_MAX_RETRIES: "2",
+    ...env,
+  });
+  const build = () => {
+    const store = openSqliteStore({ path: databasePath, logger: silentLogger() });
+    const apiKey = config.model.apiKey;
+    const bot = new Bot({
+      store,
+      sandbox: sandbox.manager,
+      model: apiKey ? createChatModel({ config: { ...config.model, apiKey }, logger: silentLogger() }) : null,
+      agent: config.agent,
+      modelSeesImages: config.model.supportsImages,
+      logger: silentLogger(),
+    });
+    return { store, bot };
+  };
+  const harness: BotHarness = {
+    fake,
+    sandbox,
+    config,
+    databasePath,
+    ...build(),
+    adapter: new InMemoryAdapter(),
+    async restart() {
+      await harness.bot.stop();
+      await harness.store.close();
+      Object.assign(harness, build());
+      await harness.adapter.start(harness.bot);
+    },
+    async close() {
+      await harness.bot.stop();
+      await harness.store.close();
+      await fake.close();
+      await sandbox.cleanup();
+    },
+  };
+  await harness.adapter.start(harness.bot);
+  return harness;
+}
+
+export function ofType<T extends ReplyEvent["type"]>(
+  events: ReplyEvent[],
+  type: T,
+): Extract<ReplyEvent, { type: T }>[] {
+  return events.filter((event): event is Extract<ReplyEvent, { type: T }> => event.type === type);
+}
+
+/** A tool call asking the sandbox to run `code`, as the model would send it. */
+export function pythonCall(code: string): { name: string; arguments: string } {
+  return { name: "python", arguments: JSON.stringify({ code }) };
+}
+
+/** The content of the last message the model was sent in a request, as text. */
+export function lastMessageText(messages: ReadonlyArray<Readonly<Record<string, unknown>>>): string {
+  const content = messages.at(-1)?.content;
+  return typeof content === "string" ? content : JSON.stringify(content);
+}
