@@ -205,6 +205,48 @@ describe("the agent", () => {
   });
 });
 
+describe("cancelling and images", () => {
+  it("stops the model call at once when the request is cancelled", async () => {
+    h.fake.enqueue({ kind: "stall", afterContent: "Thinking" });
+    const before = h.fake.requests.length;
+    const pending = h.adapter.send({ text: "think hard", thread: "cancel-model" });
+    while (h.fake.requests.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    expect(
+      h.bot.cancel({ platform: "memory", workspace: "local", channel: "general", thread: "cancel-model" }),
+    ).toBe(true);
+    const events = await pending;
+    // Well under the 1 s stream idle timeout: the cancel itself ended the call.
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(ofType(events, "notice").at(-1)?.text).toBe("The request was cancelled.");
+  });
+
+  it("shows a model that accepts images the charts its code made", async () => {
+    const seeing = await createBotHarness({ OPENAI_MODEL_SEES_IMAGES: "true" });
+    try {
+      seeing.fake.enqueue(
+        { kind: "reply", toolCalls: [pythonCall("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])")] },
+        {
+          kind: "custom",
+          handle: (request) => {
+            const last = request.messages.at(-1);
+            expect(last?.role).toBe("user");
+            const parts = last?.content as Array<{ type: string; image_url?: { url: string } }>;
+            expect(parts.map((p) => p.type)).toEqual(["text", "image_url"]);
+            expect(parts[1]?.image_url?.url.startsWith("data:image/png;base64,iVBOR")).toBe(true);
+            return { kind: "reply", content: "The line rises." };
+          },
+        },
+      );
+      const events = await seeing.adapter.send({ text: "plot and describe" });
+      expect(ofType(events, "text").at(-1)?.text).toBe("The line rises.");
+      expect(seeing.fake.pending()).toBe(0);
+    } finally {
+      await seeing.close();
+    }
+  });
+});
+
 describe("model failures", () => {
   it("retries a 429 after its Retry-After and tells the user it is waiting", async () => {
     h.fake.enqueue(
