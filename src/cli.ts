@@ -4,7 +4,7 @@ import { type CliIo, execCommand } from "./cli/exec-command.ts";
 import { HELP } from "./cli/help.ts";
 import { closeCommand, sessionsCommand } from "./cli/sessions-command.ts";
 import { UsageError } from "./cli/usage-error.ts";
-import { loadConfig } from "./config.ts";
+import { loadConfig, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { createBotRuntime } from "./runtime.ts";
@@ -32,6 +32,7 @@ export async function runCli(
     if (!["exec", "sessions", "close", "ask"].includes(command)) {
       throw new UsageError(`unknown command '${command}'`);
     }
+    if (env === process.env) loadDotEnv();
     const config = loadConfig({ LOG_LEVEL: "warn", ...env });
     const logger = createLogger({ level: config.logLevel });
     const onBuildProgress = (line: string) => io.stderr.write(`[sandbox image] ${line}\n`);

@@ -1,44 +1,61 @@
 /**
- * Composition root of the bot: config → logger → store, sandbox, model, core → (adapters, in later issues).
- * `npm start` runs this. It builds the sandbox image when it is missing, cleans up
- * containers an earlier run left stopped, and stops gracefully on SIGINT/SIGTERM,
- * leaving live sandboxes running so the next start adopts them with their state.
+ * Composition root of the bot: config → logger → store, sandbox, model, core → chat adapters.
+ * `npm start` runs this. It builds the sandbox image when it is missing, cleans up containers
+ * an earlier run left stopped, and on SIGINT/SIGTERM finishes gracefully, leaving live
+ * sandboxes running so the next start adopts them with their state.
  */
-import { ConfigError, loadConfig } from "./config.ts";
+import { SlackAdapter } from "../adapters/slack/slack-adapter.ts";
+import type { ChatAdapter } from "./bot/adapter.ts";
+import { type Config, ConfigError, loadConfig, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createBotRuntime } from "./runtime.ts";
 
 export const BOT_SCOPE = "bot";
 
+function adaptersFor(config: Config, logger: Logger): ChatAdapter[] {
+  const adapters: ChatAdapter[] = [];
+  if (config.slack)
+    adapters.push(new SlackAdapter({ config: config.slack, logger: logger.child({ platform: "slack" }) }));
+  return adapters;
+}
+
 async function main(): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\nSee .env.example for every setting.\n`);
     return error instanceof ConfigError ? 78 : 1;
   }
-  const logger: Logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel });
   try {
     const runtime = await createBotRuntime(config, {
       scope: BOT_SCOPE,
       logger,
       onBuildProgress: (line) => logger.info({ line }, "building the sandbox image (first start only)"),
     });
-    const { sandbox } = runtime;
-    await sandbox.removeStopped();
-    sandbox.startReaper();
-    const running = (await sandbox.list()).filter((c) => c.running).length;
-    logger.info(
-      { running },
-      "sandbox ready; running sessions from an earlier start are adopted on their next message",
-    );
-    // Chat platforms (Slack, Discord) plug in here as their adapters land.
-    logger.warn(
-      "no chat platform adapter is available in this version yet; the sandbox works from the command line: " +
-        "npx code-interpreter-bot exec 'print(1)' or npx code-interpreter-bot ask 'plot a sine wave'",
-    );
+    await runtime.sandbox.removeStopped();
+    runtime.sandbox.startReaper();
+    const adapters = adaptersFor(config, logger);
+    if (adapters.length === 0) {
+      logger.error(
+        "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see the README). " +
+          "The sandbox and model also work from the terminal: npx code-interpreter-bot ask 'plot a sine wave'",
+      );
+      await runtime.close();
+      return 78;
+    }
+    for (const adapter of adapters) await adapter.start(runtime.bot);
+    logger.info({ platforms: adapters.map((a) => a.platform) }, "bot running");
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    logger.info("stopping: requests in progress get 30 s to finish, then are cancelled");
+    await runtime.bot.stop(30_000);
+    for (const adapter of adapters) await adapter.stop();
     await runtime.close();
     return 0;
   } catch (error) {

@@ -51,6 +51,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       model,
       agent: config.agent,
       modelSeesImages: config.model.supportsImages,
+      followThreads: config.followThreads,
       logger: logger.child({ component: "bot" }),
     });
     return {

@@ -31,6 +31,8 @@ export interface BotOptions {
   model: ChatModel | null;
   agent: AgentConfig;
   modelSeesImages: boolean;
+  /** Answer later messages in a thread the bot is part of, without a new mention. */
+  followThreads?: boolean;
   logger: Logger;
   now?: () => number;
 }
@@ -56,8 +58,9 @@ export class Bot {
 
   /** Handles one message; resolves when its reply is complete (after any queued ones before it). */
   async handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void> {
-    if (!message.addressed || this.stopping) return;
+    if (this.stopping) return;
     const key = conversationKeyString(message.conversation);
+    if (!message.addressed && !(await this.followsThread(key))) return;
     const log = this.options.logger.child({ conversation: key, delivery: message.deliveryId });
     if (
       !(await this.options.store.claimDelivery(
@@ -73,6 +76,13 @@ export class Bot {
     await this.queue.run(key, () => this.process(key, message, emit, formatting, log));
   }
 
+  /** A thread the bot already answered in is followed without a new mention, when configured. */
+  private async followsThread(key: string): Promise<boolean> {
+    if (!this.options.followThreads) return false;
+    const conversation = await this.options.store.getConversation(key);
+    return conversation !== null && conversation.messageCount > 0;
+  }
+
   /** Stops the conversation's current run, if any. */
   cancel(conversation: IncomingMessage["conversation"]): boolean {
     const controller = this.running.get(conversationKeyString(conversation));
@@ -80,9 +90,15 @@ export class Bot {
     return controller !== undefined;
   }
 
-  /** Cancels running requests, waits for them to wrap up, and takes no new ones. */
-  async stop(): Promise<void> {
+  /** Takes no new requests, lets running ones finish for up to `graceMs`, then cancels them. */
+  async stop(graceMs = 0): Promise<void> {
     this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.queue.drain(), grace]);
+    clearTimeout(timer);
     for (const controller of this.running.values()) controller.abort();
     await this.queue.drain();
   }

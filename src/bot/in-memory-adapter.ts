@@ -15,6 +15,8 @@ export interface InMemoryMessage {
   forceDirectRun?: boolean;
   deliveryId?: string;
   author?: string;
+  /** False for a message in a thread that does not mention the bot; default true. */
+  addressed?: boolean;
 }
 
 export class InMemoryAdapter implements ChatAdapter {
@@ -44,7 +46,7 @@ export class InMemoryAdapter implements ChatAdapter {
       author: { id: message.author ?? "user-1", name: message.author ?? "Ada" },
       text: message.text,
       attachments: (message.attachments ?? []).map(toAttachment),
-      addressed: true,
+      addressed: message.addressed ?? true,
       ...(message.command ? { command: message.command } : {}),
       ...(message.forceDirectRun ? { forceDirectRun: true } : {}),
     };

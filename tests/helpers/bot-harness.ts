@@ -53,6 +53,7 @@ export async function createBotHarness(
       model: apiKey ? createChatModel({ config: { ...config.model, apiKey }, logger: silentLogger() }) : null,
       agent: config.agent,
       modelSeesImages: config.model.supportsImages,
+      followThreads: config.followThreads,
       logger: silentLogger(),
     });
     return { store, bot };

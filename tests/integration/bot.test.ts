@@ -119,6 +119,22 @@ describe("the bot without a language model", () => {
     expect(ofType(help, "text")[0]?.text).toMatch(/```python code block```/);
   });
 
+  it("follows a thread it is part of without a new mention, and ignores others", async () => {
+    const ignored = await h.adapter.send({
+      text: "```python\nprint('hi')\n```",
+      thread: "stranger",
+      addressed: false,
+    });
+    expect(ignored).toEqual([]);
+    await h.adapter.send({ text: "```python\nfollow = 1\n```", thread: "followed" });
+    const followed = await h.adapter.send({
+      text: "```python\nprint(follow + 1)\n```",
+      thread: "followed",
+      addressed: false,
+    });
+    expect(ofType(followed, "code-result")[0]?.run.stdout).toBe("2\n");
+  });
+
   it("cancels a running request", async () => {
     const running = h.adapter.send({ text: "```python\nimport time\ntime.sleep(30)\n```", thread: "cancel" });
     await new Promise((resolve) => setTimeout(resolve, 800));

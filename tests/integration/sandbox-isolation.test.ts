@@ -8,11 +8,15 @@ let session: SandboxSession;
 beforeAll(async () => {
   process.env.OPENAI_API_KEY = "sk-test-must-not-leak";
   process.env.SLACK_BOT_TOKEN = "xoxb-must-not-leak";
+  process.env.SLACK_APP_TOKEN = "xapp-must-not-leak";
   sandbox = await createTestSandbox();
   session = await sandbox.manager.acquire("isolation");
 }, 900_000);
 
 afterAll(async () => {
+  delete process.env.OPENAI_API_KEY;
+  delete process.env.SLACK_BOT_TOKEN;
+  delete process.env.SLACK_APP_TOKEN;
   await sandbox?.cleanup();
 });
 

@@ -1,0 +1,190 @@
+/**
+ * Slack on `@slack/bolt`: Socket Mode when an app token is set (no public URL needed), signed
+ * HTTP events otherwise. Events are acknowledged at once and handled after; each message's
+ * reply is rendered into its thread by a SlackReplyRenderer.
+ */
+import { type AllMiddlewareArgs, App, type SlackCommandMiddlewareArgs } from "@slack/bolt";
+import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
+import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
+import { HELP_TEXT } from "../../src/bot/user-messages.ts";
+import type { SlackConfig } from "../../src/config.ts";
+import type { Logger } from "../../src/logger.ts";
+import { boltLogger } from "./bolt-logger.ts";
+import { codeBlock, escapeMrkdwn, markdownToMrkdwn } from "./format.ts";
+import {
+  DM_MAIN_THREAD,
+  type ParsedSlackMessage,
+  parseSlackEvent,
+  parseSlashCommand,
+  type SlackFileRef,
+  type SlackIdentity,
+} from "./parse.ts";
+import { downloadSlackFile } from "./slack-files.ts";
+import { SlackReplyRenderer, type SlackReplyTarget } from "./slack-renderer.ts";
+
+export interface SlackAdapterOptions {
+  config: SlackConfig;
+  logger: Logger;
+  /** How often the progress message may be edited while text streams. */
+  progressIntervalMs?: number;
+}
+
+export class SlackAdapter implements ChatAdapter {
+  readonly platform = "slack";
+  private app: App | null = null;
+  private identity: SlackIdentity | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: SlackAdapterOptions) {}
+
+  async start(handler: MessageHandler): Promise<void> {
+    const { config, logger } = this.options;
+    const app = new App({
+      token: config.botToken,
+      ...(config.appToken
+        ? { appToken: config.appToken, socketMode: true }
+        : { signingSecret: config.signingSecret ?? "", port: config.port }),
+      clientOptions: { slackApiUrl: config.apiUrl },
+      logger: boltLogger(logger.child({ component: "bolt" })),
+    });
+    const auth = await app.client.auth.test();
+    this.identity = {
+      botUserId: String(auth.user_id ?? ""),
+      botId: typeof auth.bot_id === "string" ? auth.bot_id : null,
+      teamId: String(auth.team_id ?? ""),
+      ignoreOtherBots: config.ignoreOtherBots,
+    };
+    app.event("app_mention", async ({ event, body }) => this.onEvent(handler, event, body));
+    app.event("message", async ({ event, body }) => this.onEvent(handler, event, body));
+    app.command(config.slashCommand, async (args) => this.onCommand(handler, args));
+    app.error(async (error) => {
+      logger.error({ err: error }, "Slack listener failed");
+    });
+    await (config.appToken ? app.start() : app.start(config.port));
+    this.app = app;
+    logger.info(
+      { mode: config.appToken ? "socket" : "http", botUserId: this.identity.botUserId },
+      "Slack adapter started",
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.app?.stop();
+    this.app = null;
+  }
+
+  private onEvent(handler: MessageHandler, event: unknown, body: unknown): void {
+    if (!this.identity) return;
+    const teamId =
+      typeof (body as { team_id?: unknown }).team_id === "string"
+        ? (body as { team_id: string }).team_id
+        : null;
+    const parsed = parseSlackEvent(event, teamId, this.identity);
+    if (!parsed) return;
+    const target: SlackReplyTarget = {
+      channel: parsed.channel,
+      threadTs: parsed.replyThreadTs,
+      reactTo: parsed.messageTs,
+    };
+    this.dispatch(
+      handler,
+      toIncoming(parsed, (file) => this.attachment(file)),
+      target,
+    );
+  }
+
+  private async onCommand(
+    handler: MessageHandler,
+    { ack, body, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs,
+  ): Promise<void> {
+    await ack();
+    const parsed = parseSlashCommand(body);
+    if (!parsed) return;
+    const isDm = parsed.channel.startsWith("D");
+    if (parsed.command === "help") {
+      await respond({ response_type: "ephemeral", text: markdownToMrkdwn(HELP_TEXT) });
+      return;
+    }
+    if (parsed.command && !isDm) {
+      await respond({
+        response_type: "ephemeral",
+        text: `To use \`${parsed.command}\` on a thread, mention me in that thread: @bot ${parsed.command}`,
+      });
+      return;
+    }
+    let thread = DM_MAIN_THREAD;
+    let threadTs: string | null = null;
+    if (!isDm) {
+      // The command's own message becomes the root of the thread the run continues in.
+      const shown = parsed.isCode
+        ? (codeBlock(parsed.text, 2_800) ?? "(long code)")
+        : `> ${escapeMrkdwn(parsed.text).replaceAll("\n", "\n> ")}`;
+      const root = await client.chat.postMessage({
+        channel: parsed.channel,
+        text: `<@${parsed.userId}> used ${this.options.config.slashCommand}:\n${shown}`,
+      });
+      threadTs = typeof root.ts === "string" ? root.ts : null;
+      if (!threadTs) return;
+      thread = threadTs;
+    }
+    const incoming: IncomingMessage = {
+      deliveryId: `command:${String((body as { trigger_id?: unknown }).trigger_id ?? Date.now())}`,
+      conversation: { platform: "slack", workspace: parsed.teamId, channel: parsed.channel, thread },
+      author: { id: parsed.userId },
+      text: parsed.text,
+      attachments: [],
+      addressed: true,
+      ...(parsed.command ? { command: parsed.command } : {}),
+      ...(parsed.isCode ? { forceDirectRun: true } : {}),
+    };
+    this.dispatch(handler, incoming, { channel: parsed.channel, threadTs, reactTo: threadTs });
+  }
+
+  /** Runs the request in the background: Slack wants its acknowledgement within 3 s. */
+  private dispatch(handler: MessageHandler, incoming: IncomingMessage, target: SlackReplyTarget): void {
+    if (!this.app) return;
+    const renderer = new SlackReplyRenderer(this.app.client, target, {
+      progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
+      logger: this.options.logger.child({ channel: target.channel }),
+    });
+    const run = handler
+      .handle(incoming, renderer.sink, "slack")
+      .then(() => renderer.flushed())
+      .catch((error: unknown) => this.options.logger.error({ err: error }, "Slack message handling failed"))
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+
+  private attachment(file: SlackFileRef): Attachment {
+    const { config } = this.options;
+    return {
+      name: file.name,
+      mimeType: file.mimeType,
+      size: file.size,
+      fetch: (maxBytes, signal) =>
+        downloadSlackFile(file.url, {
+          token: config.botToken,
+          apiUrl: config.apiUrl,
+          maxBytes,
+          expectedMime: file.mimeType,
+          ...(signal ? { signal } : {}),
+        }),
+    };
+  }
+}
+
+function toIncoming(
+  parsed: ParsedSlackMessage,
+  attachment: (file: SlackFileRef) => Attachment,
+): IncomingMessage {
+  return {
+    deliveryId: parsed.deliveryId,
+    conversation: parsed.conversation,
+    author: { id: parsed.userId },
+    text: parsed.text,
+    attachments: parsed.files.map(attachment),
+    addressed: parsed.addressed,
+    ...(parsed.command ? { command: parsed.command } : {}),
+  };
+}
