@@ -89,6 +89,16 @@ describe("Slack in Socket Mode", () => {
     expect(answer[0]?.versions.length).toBeLessThan(20);
   });
 
+  it("attaches long code as a .py file instead of a message", async () => {
+    const code = `${"values = [\n"}${"    1,\n".repeat(800)}]\nprint(sum(values))`;
+    h.bot.fake.enqueue({ kind: "reply", toolCalls: [pythonCall(code)] }, { kind: "reply", content: "800." });
+    const sent = await h.driver.startThread("add them");
+    expect(await h.driver.waitForReply(sent)).toBe("done");
+    const view = h.driver.view(sent.thread);
+    expect(view.files.find((f) => f.name === "code-1.py")?.data.toString()).toBe(code);
+    expect(view.texts.join("\n")).toContain("800");
+  });
+
   it("explains a sign-in page served instead of the file", async () => {
     h.bot.fake.enqueue({ kind: "reply", content: "I need the file." });
     const ts = `${Date.now() / 1000}`;

@@ -1,0 +1,89 @@
+import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { conversationKeyString } from "../../src/bot/incoming-message.ts";
+import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
+import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const TS = "1950000000.000100";
+/** Matches src/main.ts; not imported, since importing main would start the bot. */
+const BOT_SCOPE = "bot";
+let slack: FakeSlack;
+
+beforeAll(async () => {
+  await sandboxImage();
+  slack = await startFakeSlack();
+}, 900_000);
+
+afterAll(async () => {
+  await slack?.close();
+  // The bot leaves sandboxes running for the next start to adopt; remove only this test's one.
+  const { manager } = await createTestSandbox({}, BOT_SCOPE);
+  await manager.close(
+    conversationKeyString({ platform: "slack", workspace: "T0001", channel: "C0GENERAL", thread: TS }),
+  );
+});
+
+describe("npm start (src/main.ts)", () => {
+  it("starts Slack from its tokens, answers, and stops cleanly on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_APP_TOKEN: slack.appToken,
+        SLACK_API_URL: slack.apiUrl,
+        DATA_DIR: await mkdtemp(path.join(tmpdir(), "cib-main-")),
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await slack.waitForSocket(1, 60_000);
+      const ts = TS;
+      await slack.sendEvent({
+        type: "app_mention",
+        user: "U0ALICE",
+        text: `<@${slack.botUserId}> \`\`\`python\nprint(6 * 7)\n\`\`\``,
+        ts,
+        channel: "C0GENERAL",
+      });
+      const deadline = Date.now() + 60_000;
+      while (
+        !slack.reactions.some((r) => r.timestamp === ts && r.name === "white_check_mark") &&
+        Date.now() < deadline
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const thread = slack.messages.filter((m) => m.thread_ts === ts).map((m) => m.text);
+      expect(thread.join("\n")).toContain("42");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
+
+  it("says what to set when no chat platform is configured", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATA_DIR: await mkdtemp(path.join(tmpdir(), "cib-main-")),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(78);
+    expect(stderr).toContain("no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN");
+  }, 120_000);
+});
