@@ -6,6 +6,8 @@
 import type { BotCommand, ConversationKey } from "../../src/bot/incoming-message.ts";
 
 export interface SlackIdentity {
+  /** The bot's user name, to tell people how to mention it. */
+  botName?: string;
   botUserId: string;
   botId: string | null;
   teamId: string;

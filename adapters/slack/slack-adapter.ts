@@ -44,11 +44,13 @@ export class SlackAdapter implements ChatAdapter {
       ...(config.appToken
         ? { appToken: config.appToken, socketMode: true }
         : { signingSecret: config.signingSecret ?? "", port: config.port }),
-      clientOptions: { slackApiUrl: config.apiUrl },
+      // A Slack call that hangs must not hold a reply forever; the WebClient retries failures itself.
+      clientOptions: { slackApiUrl: config.apiUrl, timeout: 30_000 },
       logger: boltLogger(logger.child({ component: "bolt" })),
     });
     const auth = await app.client.auth.test();
     this.identity = {
+      botName: typeof auth.user === "string" ? auth.user : "bot",
       botUserId: String(auth.user_id ?? ""),
       botId: typeof auth.bot_id === "string" ? auth.bot_id : null,
       teamId: String(auth.team_id ?? ""),
@@ -107,9 +109,12 @@ export class SlackAdapter implements ChatAdapter {
       return;
     }
     if (parsed.command && !isDm) {
+      const what = parsed.command === "reset" ? "start that thread over" : "list that thread's files";
       await respond({
         response_type: "ephemeral",
-        text: `To use \`${parsed.command}\` on a thread, mention me in that thread: @bot ${parsed.command}`,
+        text:
+          `Each ${this.options.config.slashCommand} starts a fresh session in its own thread, so there is nothing to ` +
+          `${parsed.command} here. To ${what}, mention me in the thread: \`@${this.botName()} ${parsed.command}\`.`,
       });
       return;
     }
@@ -154,6 +159,10 @@ export class SlackAdapter implements ChatAdapter {
       .catch((error: unknown) => this.options.logger.error({ err: error }, "Slack message handling failed"))
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
+  }
+
+  private botName(): string {
+    return this.identity?.botName ?? "bot";
   }
 
   private attachment(file: SlackFileRef): Attachment {

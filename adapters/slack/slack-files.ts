@@ -26,15 +26,18 @@ export async function downloadSlackFile(
     maxBytes: number;
     expectedMime: string;
     signal?: AbortSignal;
+    timeoutMs?: number;
     fetch?: typeof fetch;
   },
 ): Promise<Buffer> {
   if (!mayReceiveToken(url, options.apiUrl)) {
     throw new SlackFileError("the file link does not point at Slack, so it was not downloaded");
   }
+  // Every wait has a deadline: a download that stalls must not hold the conversation.
+  const deadline = AbortSignal.timeout(options.timeoutMs ?? 120_000);
   const response = await (options.fetch ?? fetch)(url, {
     headers: { authorization: `Bearer ${options.token}` },
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
   });
   if (!response.ok) throw new SlackFileError(`Slack answered ${response.status} when asked for the file`);
   const type = response.headers.get("content-type") ?? "";

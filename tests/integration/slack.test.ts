@@ -68,6 +68,20 @@ describe("Slack in Socket Mode", () => {
     expect(JSON.stringify(post)).toContain("python");
   });
 
+  it("explains that /python reset in a channel has nothing to reset", async () => {
+    const before = h.slack.responseUrlPosts.length;
+    await h.slack.sendSlashCommand({
+      command: "/python",
+      text: "reset",
+      user_id: "U0ALICE",
+      channel_id: "C0GENERAL",
+    });
+    const post = await waitFor(() => h.slack.responseUrlPosts[before]);
+    expect(JSON.stringify(post)).toMatch(
+      /starts a fresh session in its own thread.*mention me in the thread/,
+    );
+  });
+
   it("shows progress: 👀 while working, then ✅, and one message edited as the answer streams", async () => {
     h.bot.fake.enqueue({
       kind: "reply",
