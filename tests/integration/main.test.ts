@@ -1,7 +1,8 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationKeyString } from "../../src/bot/incoming-message.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
@@ -27,20 +28,25 @@ afterAll(async () => {
   );
 });
 
+/** `npm start` as a separate process, with only the given settings (and a fresh DATA_DIR). */
+async function startMain(
+  env: Record<string, string>,
+): Promise<ChildProcessByStdio<null, Readable, Readable>> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "cib-main-"));
+  return spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
 describe("npm start (src/main.ts)", () => {
   it("starts Slack from its tokens, answers, and stops cleanly on SIGTERM", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        SLACK_BOT_TOKEN: slack.botToken,
-        SLACK_APP_TOKEN: slack.appToken,
-        SLACK_API_URL: slack.apiUrl,
-        DATA_DIR: await mkdtemp(path.join(tmpdir(), "cib-main-")),
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child = await startMain({
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_APP_TOKEN: slack.appToken,
+      SLACK_API_URL: slack.apiUrl,
+      LOG_LEVEL: "warn",
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
@@ -69,15 +75,7 @@ describe("npm start (src/main.ts)", () => {
   }, 120_000);
 
   it("says what to set when no chat platform is configured", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATA_DIR: await mkdtemp(path.join(tmpdir(), "cib-main-")),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = await startMain({});
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -55,29 +55,21 @@ describe("Slack in Socket Mode", () => {
     expect(h.bot.fake.requests.length).toBe(requests);
   });
 
-  it("answers /python help privately", async () => {
+  /** Runs `/python <text>` in the channel and returns the private (response_url) answer, as JSON text. */
+  async function privateAnswerTo(text: string): Promise<string> {
     const before = h.slack.responseUrlPosts.length;
-    await h.slack.sendSlashCommand({
-      command: "/python",
-      text: "help",
-      user_id: "U0ALICE",
-      channel_id: "C0GENERAL",
-    });
-    const post = await waitFor(() => h.slack.responseUrlPosts[before]);
-    expect(JSON.stringify(post)).toContain("ephemeral");
-    expect(JSON.stringify(post)).toContain("python");
+    await h.slack.sendSlashCommand({ command: "/python", text, user_id: "U0ALICE", channel_id: "C0GENERAL" });
+    return JSON.stringify(await waitFor(() => h.slack.responseUrlPosts[before]));
+  }
+
+  it("answers /python help privately", async () => {
+    const answer = await privateAnswerTo("help");
+    expect(answer).toContain("ephemeral");
+    expect(answer).toContain("python");
   });
 
   it("explains that /python reset in a channel has nothing to reset", async () => {
-    const before = h.slack.responseUrlPosts.length;
-    await h.slack.sendSlashCommand({
-      command: "/python",
-      text: "reset",
-      user_id: "U0ALICE",
-      channel_id: "C0GENERAL",
-    });
-    const post = await waitFor(() => h.slack.responseUrlPosts[before]);
-    expect(JSON.stringify(post)).toMatch(
+    expect(await privateAnswerTo("reset")).toMatch(
       /starts a fresh session in its own thread.*mention me in the thread/,
     );
   });
