@@ -64,9 +64,11 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
   return notices;
 }
 
-export function containerLostNotice(reason: string): string {
+export function containerLostNotice(reason: string, replaced: "already" | "next-run" = "already"): string {
+  const replacement =
+    replaced === "already" ? "a new one was started" : "it will be replaced for the next run";
   return (
-    `The sandbox stopped unexpectedly (${reason}) and a new one was started: ` +
+    `The sandbox stopped unexpectedly (${reason}) and ${replacement}: ` +
     "variables, imports and files in /mnt/data from before are gone."
   );
 }

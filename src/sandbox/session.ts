@@ -213,7 +213,7 @@ export class SandboxSession {
       timedOut ? "timeout" : "crashed",
       collector,
       started,
-      [...notices, containerLostNotice(reason).replace("and a new one was started", "and will be replaced")],
+      [...notices, containerLostNotice(reason, "next-run")],
       true,
     );
   }
