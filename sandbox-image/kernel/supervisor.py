@@ -209,6 +209,16 @@ def pids_limit_hits():
     return cgroup_counter((("/sys/fs/cgroup/pids.events", "max"), ("/sys/fs/cgroup/pids/pids.events", "max")))
 
 
+def is_zombie(pid):
+    """A zombie is already dead; it only waits to be reaped, and kill() on it still succeeds."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            # The state follows the command name, which is in parentheses and may hold spaces.
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def kill_other_processes(keep):
     """SIGKILLs every process in the container but `keep`; repeats to catch fork bombs mid-fork."""
     killed = set()
@@ -218,7 +228,7 @@ def kill_other_processes(keep):
             if not name.isdigit():
                 continue
             pid = int(name)
-            if pid in keep or pid == 1:
+            if pid in keep or pid == 1 or is_zombie(pid):
                 continue
             try:
                 os.kill(pid, signal.SIGKILL)
