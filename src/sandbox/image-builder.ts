@@ -4,6 +4,7 @@ import type { Logger } from "../logger.ts";
 import { ensureBaseImage, imageExists } from "./base-image.ts";
 import { describeExit, runProcess } from "./child-process.ts";
 import { computeSandboxImageTag, sandboxImageRef } from "./image-tag.ts";
+import { pruneSupersededTags } from "./prune-images.ts";
 
 export interface EnsureSandboxImageOptions {
   docker: Dockerode;
@@ -88,6 +89,7 @@ export async function ensureSandboxImage(options: EnsureSandboxImageOptions): Pr
     );
   }
   log.info({ base, seconds: (Date.now() - started) / 1000 }, "sandbox image built");
+  await pruneSupersededTags(docker, repository, [ref, latest], log);
   if ((await computeSandboxImageTag(options.contextDir)) !== tag) {
     // The image may hold files that are newer than its tag says; the next start rebuilds.
     log.warn({ contextDir: options.contextDir }, "the build context changed during the build");
