@@ -65,16 +65,18 @@ function str(value: unknown): string | null {
   return typeof value === "string" && value.length > 0 ? value : null;
 }
 
-/** Slack escapes &, < and > in message text; mentions and links arrive as <…>. */
+/** Slack escapes &, < and > in text; &amp; goes last, so "&amp;lt;" stays "&lt;". */
+function decodeEntities(text: string): string {
+  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
+/** Mentions and links arrive as <…>; the rest is escaped. */
 export function cleanSlackText(text: string, botUserId: string): string {
-  return text
+  const unwrapped = text
     .replaceAll(`<@${botUserId}>`, "")
     .replace(/<(https?:\/\/[^|>]+)\|([^>]+)>/g, "$2 ($1)")
-    .replace(/<(https?:\/\/[^>]+)>/g, "$1")
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&amp;", "&")
-    .trim();
+    .replace(/<(https?:\/\/[^>]+)>/g, "$1");
+  return decodeEntities(unwrapped).trim();
 }
 
 function parseFiles(value: unknown): SlackFileRef[] {
@@ -182,11 +184,7 @@ export function parseSlashCommand(body: unknown): ParsedSlashCommand | null {
   const channel = str(body.channel_id);
   const userId = str(body.user_id);
   if (!channel || !userId) return null;
-  const text = (typeof body.text === "string" ? body.text : "")
-    .replaceAll("&amp;", "&")
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .trim();
+  const text = decodeEntities(typeof body.text === "string" ? body.text : "").trim();
   const base = { channel, userId, teamId: str(body.team_id) ?? "unknown", text };
   const command = text === "" ? "help" : parseCommandWord(text);
   if (command) return { ...base, command, isCode: false };

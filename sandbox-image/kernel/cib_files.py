@@ -16,7 +16,7 @@ MAX_ENTRIES = 5000
 MAX_REPORTED_CHANGES = 100
 MAX_DEPTH = 12
 CHUNK_BYTES = 768 * 1024
-REQUEST_TYPES = {"list_files", "get_file", "put_file", "delete_file"}
+REQUEST_TYPES = {"list_files", "get_file", "put_file"}
 
 mimetypes.add_type("text/csv", ".csv")
 mimetypes.add_type("text/markdown", ".md")
@@ -134,9 +134,6 @@ def handle(message):
             yield from _get_file(request_id, message)
         elif kind == "put_file":
             yield _put_file(request_id, message)
-        elif kind == "delete_file":
-            os.unlink(resolve(message.get("path")))
-            yield {"type": "ack", "id": request_id}
     except PathError as error:
         yield {"type": "failure", "id": request_id, "code": "bad_path", "message": str(error)}
     except OSError as error:

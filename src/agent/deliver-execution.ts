@@ -3,6 +3,7 @@
  * wrote (fetched from the sandbox), and plain notes about anything left out.
  */
 import type { CodeRunSummary, ReplySink } from "../bot/reply-events.ts";
+import { humanSize } from "../files/human-size.ts";
 import { pngSize } from "../files/png-size.ts";
 import type { SandboxSession } from "../sandbox/session.ts";
 import type { Execution } from "../sandbox/types.ts";
@@ -19,10 +20,6 @@ export function summarizeRun(execution: Execution): CodeRunSummary {
     result: execution.displays.find((d) => d.isResult)?.text ?? null,
     durationMs: execution.durationMs,
   };
-}
-
-function humanSize(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
 
 export async function deliverExecution(

@@ -2,6 +2,7 @@
  * The system prompt: what the model must know about its sandbox, the user's files and the
  * chat it answers in. Kept in one place so a change of behaviour is a change of this text.
  */
+import { humanSize } from "../files/human-size.ts";
 export type ChatFormatting = "slack" | "discord" | "markdown";
 
 export interface FileSummary {
@@ -34,12 +35,6 @@ const LIBRARIES =
   "numpy, pandas, matplotlib, seaborn, plotly, scipy, scikit-learn, statsmodels, sympy, networkx, " +
   "pillow (PIL), opencv (cv2), scikit-image, openpyxl, xlrd, xlsxwriter, python-docx, pypdf, PyMuPDF (fitz), " +
   "reportlab, beautifulsoup4, lxml, tabulate, dill";
-
-function humanSize(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${bytes} bytes`;
-}
 
 function describeFiles(files: FileSummary[]): string {
   if (files.length === 0) return "There are no files in /mnt/data yet.";

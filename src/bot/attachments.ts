@@ -3,6 +3,8 @@
  * while downloading, safe names, no overwriting of an existing file, and an HTML sign-in
  * page served in place of the file is refused rather than taken for data.
  */
+
+import { humanSize } from "../files/human-size.ts";
 import { safeFileName, uniqueName } from "../files/safe-name.ts";
 import type { Logger } from "../logger.ts";
 import type { SandboxSession } from "../sandbox/session.ts";
@@ -17,10 +19,6 @@ export interface CopiedAttachment {
 export interface AttachmentProblem {
   name: string;
   reason: string;
-}
-
-function humanSize(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
 
 function looksLikeHtml(data: Buffer): boolean {

@@ -76,6 +76,10 @@ export class Bot {
     await this.queue.run(key, () => this.process(key, message, emit, formatting, log));
   }
 
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   /** A thread the bot already answered in is followed without a new mention, when configured. */
   private async followsThread(key: string): Promise<boolean> {
     if (!this.options.followThreads) return false;
@@ -140,11 +144,12 @@ export class Bot {
     if (message.command === "help") return void (await emit({ type: "text", text: HELP_TEXT }));
     const session = await sandbox.acquire(key);
     if (message.command) return this.command(message.command, key, session, emit);
+    const now = this.now();
     await store.recordSandboxSession({
       conversationKey: key,
       containerName: session.containerName,
-      createdAt: (this.options.now ?? Date.now)(),
-      lastUsedAt: (this.options.now ?? Date.now)(),
+      createdAt: now,
+      lastUsedAt: now,
     });
     const { copied, problems } = await copyAttachments(message.attachments, session, {
       maxBytes: this.options.agent.maxAttachmentBytes,
@@ -178,7 +183,7 @@ export class Bot {
       files: await describeFiles(session),
       timeoutSeconds: Math.round(session.limits.executionTimeoutMs / 1000),
       memoryMb: session.limits.memoryMb,
-      now: new Date((this.options.now ?? Date.now)()),
+      now: new Date(this.now()),
     });
     await this.agent.run({
       systemPrompt,

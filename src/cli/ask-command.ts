@@ -7,7 +7,7 @@ import { conversationKeyString } from "../bot/incoming-message.ts";
 import type { BotRuntime } from "../runtime.ts";
 import { AskRecorder } from "./ask-transcript.ts";
 import type { CliIo } from "./exec-command.ts";
-import { UsageError } from "./usage-error.ts";
+import { checkName, UsageError } from "./usage-error.ts";
 
 export async function askCommand(args: string[], runtime: BotRuntime, io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -23,9 +23,7 @@ export async function askCommand(args: string[], runtime: BotRuntime, io: CliIo)
   const prompt = positionals.join(" ").trim();
   const attachments = values.attach ?? [];
   if (!prompt && attachments.length === 0) throw new UsageError("ask needs a PROMPT (and/or --attach FILE)");
-  if (values.conversation !== undefined && !/^[\w.-]{1,64}$/.test(values.conversation)) {
-    throw new UsageError("--conversation NAME: use up to 64 letters, digits, '.', '_' or '-'");
-  }
+  checkName("--conversation", values.conversation);
   const files = await Promise.all(
     attachments.map(async (file) => ({ name: path.basename(file), data: await readFile(file) })),
   );

@@ -5,7 +5,7 @@ import { text as readStream } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import type { SandboxManager } from "../sandbox/session-manager.ts";
 import { buildReport, printHumanSummary } from "./exec-output.ts";
-import { UsageError } from "./usage-error.ts";
+import { checkName, UsageError } from "./usage-error.ts";
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -39,9 +39,7 @@ export async function execCommand(args: string[], manager: SandboxManager, io: C
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 86_400)) {
     throw new UsageError(`--timeout ${values.timeout}: give a number of seconds from 1 to 86400`);
   }
-  if (values.session !== undefined && !/^[\w.-]{1,64}$/.test(values.session)) {
-    throw new UsageError("--session NAME: use up to 64 letters, digits, '.', '_' or '-'");
-  }
+  checkName("--session", values.session);
   const code = await readCode(positionals, values.file, io);
   const sessionName = values.session ?? null;
   const session = await manager.acquire(sessionName ?? `exec-${randomUUID()}`);

@@ -1,5 +1,6 @@
 /** How `exec` reports an execution: a human summary on the terminal, or one JSON object. */
 
+import { humanSize } from "../files/human-size.ts";
 import { pngSize } from "../files/png-size.ts";
 import { FolderWriter } from "../files/save-to-folder.ts";
 import type { SandboxSession } from "../sandbox/session.ts";
@@ -76,12 +77,6 @@ export async function buildReport(
     filesLost: execution.filesLost,
     session: sessionName,
   };
-}
-
-function humanSize(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${bytes} B`;
 }
 
 /** The summary after the streamed output; stdout and stderr were already printed live. */

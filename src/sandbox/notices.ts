@@ -1,24 +1,19 @@
 /** The plain sentences a user reads about what happened around their run. */
 
+import { humanSize } from "../files/human-size.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
-
-function bytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
-}
 
 export function resultNotices(result: ResultMessage, limits: SandboxLimits): string[] {
   const notices: string[] = [];
   const { stdout, stderr } = result.truncated;
   if (stdout + stderr > 0) {
     const parts = [
-      stdout > 0 ? `${bytes(stdout)} of stdout` : "",
-      stderr > 0 ? `${bytes(stderr)} of stderr` : "",
+      stdout > 0 ? `${humanSize(stdout)} of stdout` : "",
+      stderr > 0 ? `${humanSize(stderr)} of stderr` : "",
     ];
     notices.push(
-      `Output was cut at ${bytes(limits.outputLimitBytes)}: ${parts.filter(Boolean).join(" and ")} not shown.`,
+      `Output was cut at ${humanSize(limits.outputLimitBytes)}: ${parts.filter(Boolean).join(" and ")} not shown.`,
     );
   }
   for (const dropped of result.dropped) notices.push(`Not shown: ${dropped}.`);

@@ -66,10 +66,6 @@ export class SandboxSession {
     return (await this.container()).client.listFiles();
   }
 
-  async deleteFile(path: string): Promise<void> {
-    await (await this.container()).client.deleteFile(path);
-  }
-
   /** A fresh Python process; with clearFiles, an empty /mnt/data too. */
   reset(clearFiles: boolean): Promise<void> {
     return this.exclusive(async () => {

@@ -172,10 +172,6 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
     } while (offset < data.length);
   }
 
-  async deleteFile(path: string, timeoutMs = 15_000): Promise<void> {
-    await this.request({ type: "delete_file", path }, timeoutMs);
-  }
-
   async getFile(path: string, maxBytes: number, timeoutMs = 60_000): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let received = 0;

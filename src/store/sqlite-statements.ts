@@ -56,7 +56,7 @@ export function prepareStatements(db: Database.Database) {
     upsertSession: db.prepare<[string, string, number, number]>(
       `INSERT INTO sandbox_sessions (conversation_key, container_name, created_at, last_used_at)
        VALUES (?, ?, ?, ?) ON CONFLICT (conversation_key) DO UPDATE SET container_name = excluded.container_name,
-       created_at = excluded.created_at, last_used_at = excluded.last_used_at`,
+       last_used_at = excluded.last_used_at`,
     ),
     session: db.prepare<[string], SessionRow>("SELECT * FROM sandbox_sessions WHERE conversation_key = ?"),
     deleteSession: db.prepare<[string]>("DELETE FROM sandbox_sessions WHERE conversation_key = ?"),

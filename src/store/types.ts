@@ -47,6 +47,7 @@ export interface Store {
   clearMessages(conversationKey: string): Promise<void>;
   getConversation(conversationKey: string): Promise<ConversationRecord | null>;
   listConversations(options?: { platform?: string; limit?: number }): Promise<ConversationRecord[]>;
+  /** Creates or refreshes the record; a known conversation keeps its first `createdAt`. */
   recordSandboxSession(record: SandboxSessionRecord): Promise<void>;
   getSandboxSession(conversationKey: string): Promise<SandboxSessionRecord | null>;
   removeSandboxSession(conversationKey: string): Promise<void>;
