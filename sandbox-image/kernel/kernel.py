@@ -1,28 +1,30 @@
 """The Python kernel: runs user code in one persistent IPython namespace.
 
-It talks only to the supervisor (its parent), over two private pipes whose file
-descriptors arrive in CIB_CMD_FD / CIB_EVT_FD and are moved out of user code's way
-at start. User code never sees the control channel through stdin/stdout: fd 0 is
-/dev/null, and fds 1 and 2 are capture pipes whose bytes are framed as `stream`
-events. Whatever user code prints, including text that looks like a protocol
-message, travels as the payload of such an event and is never parsed as a command.
+It runs as the session's unprivileged uid (the supervisor switched to it before exec)
+and talks only to the supervisor, over two private pipes whose file descriptors arrive
+in CIB_CMD_FD / CIB_EVT_FD and are moved out of user code's way at start. Every event
+of a run carries the token the supervisor sent with that run, and nothing is sent
+between runs. User code never sees the control channel through stdin/stdout: fd 0 is
+/dev/null, and fds 1 and 2 are capture pipes (cib_streams) whose bytes are framed as
+`stream` events, so text that looks like a protocol message is only ever payload.
 """
 
 import base64
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
-import time
+
+from cib_processes import reap_children
+from cib_streams import OutputBudget, StandardStreams, StreamSink, periodic_flush
 
 MAIN_PID = os.getpid()
 MAX_TEXT_PLAIN = 64 * 1024
 MAX_TEXT_HTML = 256 * 1024
 MAX_PNG_BYTES = 12 * 1024 * 1024
 MAX_IMAGES_PER_RUN = 32
-STREAM_FLUSH_BYTES = 16 * 1024
-STREAM_FLUSH_SECONDS = 0.05
 
 
 def _move_fd_high(fd):
@@ -44,17 +46,38 @@ class Channel:
         self._evt_fd = evt_fd
         self._lock = threading.Lock()
         self._pending = b""
+        self.run = None
 
     def send(self, message):
+        """Sends one event of the current run, stamped with its token; between runs, nothing."""
         # A forked child of user code shares our pipes; it must never speak on them.
         if os.getpid() != MAIN_PID:
             return
-        data = (json.dumps(message, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._evt_fd, view)
-                view = view[written:]
+            if message["type"] != "ready":
+                if self.run is None:
+                    return  # e.g. a background thread printing between runs
+                message = dict(message, run=self.run)
+            self._write(message)
+
+    def start_run(self, token):
+        with self._lock:
+            self.run = token
+
+    def finish_run(self, done):
+        """Sends the run's last event and forgets its token in one step, so nothing can follow it."""
+        if os.getpid() != MAIN_PID:
+            return
+        with self._lock:
+            self._write(dict(done, run=self.run))
+            self.run = None
+
+    def _write(self, message):
+        data = (json.dumps(message, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            written = os.write(self._evt_fd, view)
+            view = view[written:]
 
     def receive(self):
         while b"\n" not in self._pending:
@@ -64,168 +87,6 @@ class Channel:
             self._pending += chunk
         line, _, self._pending = self._pending.partition(b"\n")
         return json.loads(line)
-
-
-class OutputBudget:
-    """Caps the bytes of stdout+stderr one execution may send, and counts what was dropped."""
-
-    def __init__(self):
-        self.reset(1 << 20)
-
-    def reset(self, limit):
-        self.limit = limit
-        self.used = 0
-        self.dropped = {"stdout": 0, "stderr": 0}
-
-    def take(self, name, text):
-        size = len(text.encode("utf-8", "replace"))
-        room = self.limit - self.used
-        if size <= room:
-            self.used += size
-            return text
-        kept = text.encode("utf-8", "replace")[: max(room, 0)].decode("utf-8", "ignore")
-        self.used += len(kept.encode("utf-8"))
-        self.dropped[name] += size - len(kept.encode("utf-8"))
-        return kept
-
-
-class StreamSink:
-    """Buffers stream text and sends it in batches, so a print loop is not one message per line."""
-
-    def __init__(self, channel, budget):
-        self._channel = channel
-        self._budget = budget
-        self._lock = threading.RLock()
-        self._buffers = {"stdout": [], "stderr": []}
-        self._sizes = {"stdout": 0, "stderr": 0}
-        self.exec_id = None
-
-    def write(self, name, text):
-        if not text:
-            return
-        with self._lock:
-            kept = self._budget.take(name, text)
-            if not kept:
-                return
-            self._buffers[name].append(kept)
-            self._sizes[name] += len(kept)
-            if self._sizes[name] >= STREAM_FLUSH_BYTES:
-                self._flush_stream(name)
-
-    def flush(self):
-        with self._lock:
-            self._flush_stream("stdout")
-            self._flush_stream("stderr")
-
-    def _flush_stream(self, name):
-        if not self._buffers[name]:
-            return
-        text = "".join(self._buffers[name])
-        self._buffers[name] = []
-        self._sizes[name] = 0
-        self._channel.send({"type": "stream", "name": name, "text": text})
-
-
-class PythonStream:
-    """sys.stdout / sys.stderr for user code: text goes straight to the sink, in order."""
-
-    def __init__(self, sink, name, fileno):
-        self._sink = sink
-        self.name = "<%s>" % name
-        self._stream_name = name
-        self._fileno = fileno
-        self.encoding = "utf-8"
-        self.errors = "replace"
-
-    def write(self, text):
-        if not isinstance(text, str):
-            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
-        self._sink.write(self._stream_name, text)
-        return len(text)
-
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
-
-    def writable(self):
-        return True
-
-    def readable(self):
-        return False
-
-    def fileno(self):
-        return self._fileno
-
-    @property
-    def closed(self):
-        return False
-
-
-class CapturePump:
-    """Points fd 1 or 2 at a pipe and forwards what subprocesses and C code write there."""
-
-    def __init__(self, fd, name, sink):
-        read_end, write_end = os.pipe()
-        os.dup2(write_end, fd)
-        os.close(write_end)
-        os.set_inheritable(read_end, False)
-        self._read_end = read_end
-        self._name = name
-        self._sink = sink
-        self.busy = False
-        threading.Thread(target=self._pump, name="capture-" + name, daemon=True).start()
-
-    def _pump(self):
-        import codecs
-
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        while True:
-            try:
-                chunk = os.read(self._read_end, 1 << 16)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.busy = True
-            try:
-                self._sink.write(self._name, decoder.decode(chunk))
-            finally:
-                self.busy = False
-
-    def pending_bytes(self):
-        import fcntl
-        import struct
-        import termios
-
-        raw = fcntl.ioctl(self._read_end, termios.FIONREAD, b"\0\0\0\0")
-        return struct.unpack("i", raw)[0]
-
-
-def _wait_until_drained(pumps, timeout=0.2):
-    """Waits until what was written to the capture pipes so far has reached the sink."""
-    deadline = time.monotonic() + timeout
-    quiet_checks = 0
-    while time.monotonic() < deadline:
-        if any(pump.busy or pump.pending_bytes() for pump in pumps):
-            quiet_checks = 0
-        else:
-            quiet_checks += 1
-            # Twice quiet: a pump that had just read a chunk has had time to mark itself busy.
-            if quiet_checks >= 2:
-                return
-        time.sleep(0.0002)
-
-
-def _periodic_flush(sink):
-    while True:
-        time.sleep(STREAM_FLUSH_SECONDS)
-        sink.flush()
 
 
 class Displays:
@@ -346,29 +207,52 @@ def _no_input(prompt=""):
 
 
 class SandboxKernel:
-    def __init__(self, channel, sink, budget, pumps):
+    def __init__(self, channel, sink, budget, streams):
         self.channel = channel
         self.sink = sink
         self.budget = budget
-        self.pumps = pumps
+        self.streams = streams
         self.errors = []
         self.displays = Displays(channel, sink)
         self.shell = _make_shell(self.displays, self.errors)
-        self.shell.user_ns["input"] = _no_input
         self.executing = False
+        self.preparing = False
+        self.interrupt_requested = False
         import cib_figures as figures
 
         figures.install(self.displays)
         self._figures = figures
 
+    def on_sigint(self, signum, frame):
+        # Only a run is interrupted; a late signal while idle is ignored. One that arrives while
+        # a run is being set up is kept, so that run stops before its code starts.
+        if self.executing:
+            raise KeyboardInterrupt
+        if self.preparing:
+            self.interrupt_requested = True
+
+    def prepare_run(self):
+        """Undoes what an earlier run may have done to the kernel's own plumbing."""
+        reap_children()
+        self.streams.install()
+        signal.signal(signal.SIGINT, self.on_sigint)
+        self.shell.user_ns["input"] = _no_input
+
     def execute(self, request):
+        self.preparing = True
+        self.interrupt_requested = False
+        self.prepare_run()
         self.budget.reset(int(request.get("output_limit", 1 << 20)))
         self.errors.clear()
         self.displays.reset()
+        self.channel.start_run(str(request.get("run")))
         code = request.get("code", "")
         interrupted = False
         self.executing = True
+        self.preparing = False
         try:
+            if self.interrupt_requested:
+                raise KeyboardInterrupt
             self.shell.run_cell(code, store_history=True)
         except KeyboardInterrupt:
             # Arrived between IPython's own handlers; it is still this run's interrupt.
@@ -381,12 +265,12 @@ class SandboxKernel:
         if interrupted and not self.errors:
             self.errors.append({"name": "KeyboardInterrupt", "value": "", "traceback": "KeyboardInterrupt"})
         self._finish_figures()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _wait_until_drained(self.pumps)
+        for stream in (self.streams.stdout, self.streams.stderr):
+            stream.flush()
+        self.streams.wait_until_drained()
         self.sink.flush()
         error = self.errors[0] if self.errors else None
-        self.channel.send(
+        self.channel.finish_run(
             {
                 "type": "done",
                 "status": "error" if error else "ok",
@@ -410,6 +294,19 @@ class SandboxKernel:
             )
 
 
+def prepare_matplotlib_cache():
+    """Copies the font cache built into the image where matplotlib can use it (the image is read-only)."""
+    target = os.environ.get("MPLCONFIGDIR")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matplotlib")
+    if not target or not os.path.isdir(source):
+        return
+    os.makedirs(target, exist_ok=True)
+    for name in os.listdir(source):
+        destination = os.path.join(target, name)
+        if name.endswith(".json") and not os.path.exists(destination):
+            shutil.copyfile(os.path.join(source, name), destination)
+
+
 def _preimport():
     """Loads the data stack in the background so the first plot is fast, without delaying `ready`."""
     try:
@@ -421,38 +318,23 @@ def _preimport():
 
 
 def main():
+    if os.getuid() == 0 or os.geteuid() == 0:
+        sys.stderr.write("kernel: refusing to run user code as root\n")
+        os._exit(3)
     cmd_fd = _move_fd_high(int(os.environ.pop("CIB_CMD_FD")))
     evt_fd = _move_fd_high(int(os.environ.pop("CIB_EVT_FD")))
     channel = Channel(cmd_fd, evt_fd)
+    prepare_matplotlib_cache()
 
-    # Be the first process the OOM killer picks, so the supervisor survives a memory bomb.
-    try:
-        with open("/proc/self/oom_score_adj", "w") as handle:
-            handle.write("1000")
-    except OSError:
-        pass
-
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
     budget = OutputBudget()
     sink = StreamSink(channel, budget)
-    pumps = [CapturePump(1, "stdout", sink), CapturePump(2, "stderr", sink)]
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
-    sys.stdout = PythonStream(sink, "stdout", 1)
-    sys.stderr = PythonStream(sink, "stderr", 2)
-    threading.Thread(target=_periodic_flush, args=(sink,), name="stream-flush", daemon=True).start()
+    streams = StandardStreams(sink)
+    threading.Thread(target=periodic_flush, args=(sink,), name="stream-flush", daemon=True).start()
 
     if "" not in sys.path:
         sys.path.insert(1, "")
-    kernel = SandboxKernel(channel, sink, budget, pumps)
-
-    def on_sigint(signum, frame):
-        # Only a running execution is interrupted; a late signal while idle is ignored.
-        if kernel.executing:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, on_sigint)
+    kernel = SandboxKernel(channel, sink, budget, streams)
+    signal.signal(signal.SIGINT, kernel.on_sigint)
     threading.Thread(target=_preimport, name="preimport", daemon=True).start()
     channel.send({"type": "ready", "pid": MAIN_PID, "python": sys.version.split()[0]})
 
@@ -465,6 +347,8 @@ def main():
             os._exit(0)
         if request.get("type") == "execute":
             kernel.execute(request)
+        elif request.get("type") == "reap":
+            reap_children()
 
 
 if __name__ == "__main__":

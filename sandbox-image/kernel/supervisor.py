@@ -1,17 +1,20 @@
 """The sandbox supervisor: the container's main process, below Docker's init.
 
-It speaks newline-delimited JSON with the bot over the container's stdin/stdout and
-keeps the Python kernel (kernel.py) as a child process. Because it outlives the kernel,
-a crash, an out-of-memory kill or a run that ignores KeyboardInterrupt costs only the
-kernel: the container, its /mnt/data and the channel to the bot stay. Everything the
-kernel sends is untrusted (user code shares its process): sizes are bounded, messages
-are validated, and a kernel that breaks the protocol is replaced.
+It speaks newline-delimited JSON with the bot over the container's stdin/stdout and keeps
+the Python kernel (kernel.py) as a child process. It runs as root with four capabilities
+(cib_identity) and starts the kernel as the session's own unprivileged uid, so user code
+cannot reach it, PID 1 or the channel to the bot. Because it outlives the kernel, a crash,
+an out-of-memory kill or a run that ignores KeyboardInterrupt costs only the kernel: the
+container, its /mnt/data and the channel stay. Everything the kernel sends is untrusted:
+sizes are bounded, each run's events must carry that run's token (cib_kernel_link), and
+processes a run leaves behind are stopped when it ends, before the next run is sent.
 """
 
+import argparse
 import json
 import os
+import secrets
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,11 +23,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Run with -I (isolated), so the script's own directory is not on sys.path by default.
 sys.path.insert(0, HERE)
-import cib_files as files  # noqa: E402
-MAX_KERNEL_LINE = 24 * 1024 * 1024
+from cib_files import DATA_DIR, REQUEST_TYPES, DataFolder  # noqa: E402
+from cib_identity import IdentityError, SandboxIdentity, parse_uid  # noqa: E402
+from cib_kernel_link import KernelLink  # noqa: E402
+from cib_processes import kill_other_processes, oom_kill_count, pids_limit_hits, reap_children  # noqa: E402
+
 MAX_BOT_LINE = 64 * 1024 * 1024
 START_FAILURES_BEFORE_GIVING_UP = 3
-KERNEL_EVENT_TYPES = {"ready", "stream", "display", "done"}
 
 
 def now_ms():
@@ -79,181 +84,8 @@ class BotChannel:
                 messages.append(message)
 
 
-class Kernel:
-    """One kernel child process and the pipes to it."""
-
-    def __init__(self):
-        cmd_r, self.cmd_w = os.pipe()
-        self.evt_r, evt_w = os.pipe()
-        env = dict(os.environ)
-        env["CIB_CMD_FD"] = str(cmd_r)
-        env["CIB_EVT_FD"] = str(evt_w)
-        env["MPLBACKEND"] = "module://cib_figures"
-        self.process = subprocess.Popen(
-            [sys.executable, "-u", os.path.join(HERE, "kernel.py")],
-            stdin=subprocess.DEVNULL,
-            stdout=2,
-            stderr=2,
-            pass_fds=(cmd_r, evt_w),
-            cwd=files.DATA_DIR,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(cmd_r)
-        os.close(evt_w)
-        os.set_blocking(self.evt_r, False)
-        self.buffer = bytearray()
-        self.ready = False
-        self.pid = self.process.pid
-
-    def send(self, message):
-        data = (json.dumps(message) + "\n").encode()
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.cmd_w, view) :]
-            return True
-        except OSError:
-            return False
-
-    def read_events(self):
-        """Returns (events, problem). A problem means the channel can no longer be trusted."""
-        try:
-            chunk = os.read(self.evt_r, 1 << 20)
-        except BlockingIOError:
-            return [], None
-        except OSError as error:
-            return [], "the kernel channel failed: %s" % error
-        if not chunk:
-            return [], None
-        self.buffer += chunk
-        events = []
-        while True:
-            end = self.buffer.find(b"\n")
-            if end < 0:
-                if len(self.buffer) > MAX_KERNEL_LINE:
-                    return events, "the kernel sent a message over %d MiB" % (MAX_KERNEL_LINE >> 20)
-                return events, None
-            line = bytes(self.buffer[:end])
-            del self.buffer[: end + 1]
-            event = parse_kernel_event(line)
-            if event is None:
-                return events, "the kernel sent a malformed message"
-            events.append(event)
-
-    def close(self):
-        for fd in (self.cmd_w, self.evt_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def parse_kernel_event(line):
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(event, dict) or event.get("type") not in KERNEL_EVENT_TYPES:
-        return None
-    kind = event["type"]
-    if kind == "stream":
-        if event.get("name") not in ("stdout", "stderr") or not isinstance(event.get("text"), str):
-            return None
-        return {"type": "stream", "name": event["name"], "text": event["text"]}
-    if kind == "display":
-        data = event.get("data")
-        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-            return None
-        return {"type": "display", "data": data, "result": bool(event.get("result"))}
-    if kind == "done":
-        error = event.get("error")
-        if error is not None and not (
-            isinstance(error, dict) and all(isinstance(error.get(k), str) for k in ("name", "value", "traceback"))
-        ):
-            return None
-        truncated = event.get("truncated") or {}
-        return {
-            "type": "done",
-            "status": "error" if error else "ok",
-            "error": error,
-            "truncated": {k: int(truncated.get(k, 0)) for k in ("stdout", "stderr")},
-            "dropped": [str(d)[:200] for d in (event.get("dropped") or [])][:10],
-        }
-    return {"type": "ready"}
-
-
-def cgroup_counter(candidates):
-    """Reads one counter from the container's cgroup files (v2 first, then v1); None if absent."""
-    for path, key in candidates:
-        try:
-            with open(path) as handle:
-                for line in handle:
-                    parts = line.split()
-                    if len(parts) == 2 and parts[0] == key:
-                        return int(parts[1])
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def oom_kill_count():
-    """How many processes the OOM killer has killed in this container so far."""
-    return cgroup_counter(
-        (("/sys/fs/cgroup/memory.events", "oom_kill"), ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"))
-    )
-
-
-def pids_limit_hits():
-    """How many times a fork was refused because the container's pids limit was reached."""
-    return cgroup_counter((("/sys/fs/cgroup/pids.events", "max"), ("/sys/fs/cgroup/pids/pids.events", "max")))
-
-
-def is_zombie(pid):
-    """A zombie is already dead; it only waits to be reaped, and kill() on it still succeeds."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            # The state follows the command name, which is in parentheses and may hold spaces.
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def kill_other_processes(keep):
-    """SIGKILLs every process in the container but `keep`; repeats to catch fork bombs mid-fork."""
-    killed = set()
-    for _round in range(50):
-        found = False
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            pid = int(name)
-            if pid in keep or pid == 1 or is_zombie(pid):
-                continue
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-                found = True
-            except (ProcessLookupError, PermissionError):
-                continue
-        if not found:
-            break
-        time.sleep(0.01)
-    return killed
-
-
-def reap_children():
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 class Execution:
-    def __init__(self, request):
+    def __init__(self, request, files_before):
         self.id = request.get("id")
         self.timeout_ms = float(request.get("timeout_ms", 120_000))
         self.grace_ms = float(request.get("grace_ms", 3_000))
@@ -263,14 +95,16 @@ class Execution:
         self.deadline_ms = self.started_ms + self.timeout_ms
         self.kill_at_ms = None
         self.interrupt_reason = None
-        self.files_before = files.snapshot()
+        self.files_before = files_before
         self.oom_before = oom_kill_count()
         self.pids_hits_before = pids_limit_hits()
         self.sent_to_kernel = False
 
 
 class Supervisor:
-    def __init__(self):
+    def __init__(self, identity):
+        self.identity = identity
+        self.data = DataFolder(identity)
         self.bot = BotChannel()
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.bot.fd_in, selectors.EVENT_READ, "bot")
@@ -284,18 +118,26 @@ class Supervisor:
 
     # --- kernel lifecycle -------------------------------------------------
     def start_kernel(self):
-        self.kernel = Kernel()
+        try:
+            self.kernel = KernelLink(self.identity, DATA_DIR)
+        except (OSError, subprocess.SubprocessError) as error:
+            # E.g. no pid left to fork; the next request tries again.
+            self.kernel = None
+            self.start_failures += 1
+            self.broken_reason = "the Python kernel cannot start (%s)" % error
+            return
         self.selector.register(self.kernel.evt_r, selectors.EVENT_READ, "kernel")
 
     def stop_kernel(self):
         """Kills the kernel and everything it started; returns how many processes besides it."""
+        killed = kill_other_processes(set())
         if self.kernel is None:
-            return 0
+            reap_children()
+            return len(killed)
         try:
             self.selector.unregister(self.kernel.evt_r)
         except (KeyError, ValueError):
             pass
-        killed = kill_other_processes({os.getpid()})
         killed.discard(self.kernel.pid)
         self.kernel.close()
         try:
@@ -313,6 +155,15 @@ class Supervisor:
         self.start_kernel()
         return killed
 
+    def stop_leftovers(self):
+        """Stops every process but the kernel, then lets the kernel collect its dead children."""
+        if self.kernel is None:
+            return 0
+        stopped = len(kill_other_processes({self.kernel.pid}))
+        if stopped:
+            self.kernel.send({"type": "reap"})
+        return stopped
+
     def kernel_exit_reason(self, execution):
         code = self.kernel.process.poll() if self.kernel else None
         oom_after = oom_kill_count()
@@ -326,10 +177,10 @@ class Supervisor:
 
     # --- the main loop ------------------------------------------------------
     def run(self):
-        files.prepare()
+        self.data.prepare()
         self.start_kernel()
         while not self.bot.closed:
-            timeout = self.next_timeout()
+            timeout = 0.05 if self.execution is not None else 0.5
             for key, _mask in self.selector.select(timeout):
                 if key.data == "bot":
                     for message in self.bot.read_messages():
@@ -340,37 +191,33 @@ class Supervisor:
             self.check_deadlines()
         self.stop_kernel()
 
-    def next_timeout(self):
-        if self.execution is None:
-            return 0.5
-        return 0.05
-
     def handle_kernel_output(self):
-        events, problem = self.kernel.read_events()
+        events, violation = self.kernel.read_events()
         for event in events:
             self.handle_kernel_event(event)
             if self.kernel is None:
                 return
-        if problem:
-            self.replace_broken_kernel("crashed", problem)
+        if violation is not None:
+            # What exactly was wrong is user code's business; the count tells the size of it.
+            reason = "code in it wrote %d forged, malformed or out-of-turn line(s) to the sandbox's control channel" % (
+                max(violation.lines, 1)
+            )
+            self.replace_broken_kernel("crashed", reason, protocol_violations=max(violation.lines, 1))
 
     def handle_kernel_event(self, event):
         kind = event["type"]
         if kind == "ready":
-            self.kernel.ready = True
             self.start_failures = 0
             self.broken_reason = None
             if not self.announced_ready:
                 self.announced_ready = True
-                self.bot.send({"type": "ready", "kernel_pid": self.kernel.pid, "protocol": 1})
+                self.bot.send({"type": "ready", "kernel_pid": self.kernel.pid, "protocol": 2})
             for request_id in self.pending_acks:
                 self.bot.send({"type": "ack", "id": request_id})
             self.pending_acks = []
             if self.execution is not None and not self.execution.sent_to_kernel:
                 self.send_execution()
             return
-        if self.execution is None:
-            return  # output of a run the bot no longer waits for
         if kind in ("stream", "display"):
             event["id"] = self.execution.id
             self.bot.send(event)
@@ -394,12 +241,12 @@ class Supervisor:
         status, reason = self.kernel_exit_reason(self.execution)
         self.replace_broken_kernel(status, reason)
 
-    def replace_broken_kernel(self, status, reason):
+    def replace_broken_kernel(self, status, reason, **extra):
         strays = self.restart_kernel()
         if self.execution is not None and self.execution.sent_to_kernel:
-            self.fail_execution(status, reason, restarted=True, stopped_processes=strays)
+            self.fail_execution(status, reason, restarted=True, stopped_processes=strays, **extra)
         else:
-            self.bot.send({"type": "kernel_restarted", "reason": reason})
+            self.bot.send({"type": "kernel_restarted", "reason": reason, **extra})
 
     def check_deadlines(self):
         execution = self.execution
@@ -433,24 +280,25 @@ class Supervisor:
     # --- executions -----------------------------------------------------------
     def send_execution(self):
         execution = self.execution
+        # Processes started between runs (by a thread the last run left) must not see this run.
+        self.stop_leftovers()
         execution.sent_to_kernel = True
         execution.started_ms = now_ms()
         execution.deadline_ms = execution.started_ms + execution.timeout_ms
-        ok = self.kernel.send({"type": "execute", "code": execution.code, "output_limit": execution.output_limit})
-        if not ok:
+        token = secrets.token_hex(16)
+        self.kernel.run_token = token
+        message = {"type": "execute", "run": token, "code": execution.code, "output_limit": execution.output_limit}
+        if not self.kernel.send(message):
             self.replace_broken_kernel("crashed", "the kernel stopped reading its commands")
 
     def finish_execution(self, done):
         execution = self.execution
-        status = done["status"]
+        status = execution.interrupt_reason or done["status"]
         extra = {}
-        if execution.interrupt_reason is not None:
-            status = execution.interrupt_reason
-            # Whatever the interrupted code started in the background goes with it.
-            strays = len(kill_other_processes({os.getpid(), self.kernel.pid}))
-            reap_children()
-            if strays:
-                extra["stopped_processes"] = strays
+        # Whatever the code started in the background ends with the run.
+        strays = self.stop_leftovers()
+        if strays:
+            extra["stopped_processes"] = strays
         self.send_result(status, error=done["error"], truncated=done["truncated"], dropped=done["dropped"], **extra)
 
     def fail_execution(self, status, reason, restarted, **extra):
@@ -461,15 +309,23 @@ class Supervisor:
     def send_result(self, status, **fields):
         execution = self.execution
         self.execution = None
-        changed, more = files.changed_since(execution.files_before)
+        if self.kernel is not None:
+            self.kernel.run_token = None
+        changed, more, skipped = self.data.changed_since(execution.files_before)
         hits_after = pids_limit_hits()
         if hits_after is not None and execution.pids_hits_before is not None and hits_after > execution.pids_hits_before:
             fields["pids_limit_hit"] = True
+        space = self.data.space_report()
+        if space is not None:
+            fields["data_full"] = space
+        if skipped:
+            fields["skipped_files"] = skipped
         result = {
             "type": "result",
             "id": execution.id,
             "status": status,
             "duration_ms": round(now_ms() - execution.started_ms, 3),
+            "timeout_ms": execution.timeout_ms,
             "files": changed,
             "more_files": more,
         }
@@ -491,8 +347,8 @@ class Supervisor:
                 self.bot.send({"type": "pong", "id": request_id, **self.state()})
             elif kind == "restart":
                 self.handle_restart(message)
-            elif kind in files.REQUEST_TYPES:
-                for reply in files.handle(message):
+            elif kind in REQUEST_TYPES:
+                for reply in self.data.handle(message):
                     self.bot.send(reply)
             else:
                 self.bot.send({"type": "failure", "id": request_id, "message": "unknown request %r" % kind})
@@ -514,41 +370,43 @@ class Supervisor:
         if self.execution is not None:
             self.bot.send({"type": "failure", "id": message.get("id"), "message": "busy: another run is in progress"})
             return
-        self.execution = Execution(message)
-        if self.broken_reason:
+        self.execution = Execution(message, self.data.snapshot())
+        if self.kernel is None:
             # Try once more: the failure may have been passing (e.g. the pids limit was full).
             self.broken_reason = None
             self.start_failures = 0
             self.start_kernel()
-        if self.kernel is not None and self.kernel.ready:
+            if self.kernel is None:
+                self.fail_execution("crashed", self.broken_reason, restarted=False)
+                return
+        if self.kernel.ready:
             self.send_execution()
 
     def handle_restart(self, message):
         if self.execution is not None:
             self.fail_execution("cancelled", "the session was reset", restarted=True)
         if message.get("clear_files"):
-            files.clear()
+            self.data.clear()
         self.restart_kernel()
+        if self.kernel is None:
+            self.bot.send({"type": "failure", "id": message.get("id"), "message": self.broken_reason})
+            return
         self.pending_acks.append(message.get("id"))
 
 
-def prepare_matplotlib_cache():
-    """Copies the font cache built into the image where matplotlib can use it (the image is read-only)."""
-    target = os.environ.get("MPLCONFIGDIR")
-    source = os.path.join(HERE, "matplotlib")
-    if not target or not os.path.isdir(source):
-        return
-    os.makedirs(target, exist_ok=True)
-    for name in os.listdir(source):
-        if name.endswith(".json"):
-            shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
-
-
 def main():
+    parser = argparse.ArgumentParser(description="the code-interpreter-bot sandbox supervisor")
+    parser.add_argument("--sandbox-uid", required=True, help="the uid user code runs as (one per container)")
+    args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    prepare_matplotlib_cache()
-    Supervisor().run()
+    try:
+        identity = SandboxIdentity(parse_uid(args.sandbox_uid))
+        identity.check_supervisor()
+    except IdentityError as error:
+        sys.stderr.write("supervisor: %s\n" % error)
+        sys.exit(2)
+    Supervisor(identity).run()
 
 
 if __name__ == "__main__":

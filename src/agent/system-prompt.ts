@@ -51,7 +51,8 @@ export function buildSystemPrompt(input: SystemPromptInput): string {
       "writing and running Python with the `python` tool, then report the outcome. Do not only describe code: run it.",
     `The sandbox is a persistent Jupyter-like session: variables, imports and files stay for the whole thread. ` +
       `The working directory is /mnt/data. Each run may take at most ${input.timeoutSeconds} s and ` +
-      `${input.memoryMb} MB of memory.`,
+      `${input.memoryMb} MB of memory. Processes you start (subprocess, multiprocessing pools) are stopped when ` +
+      "the run that started them ends: create and use them within one run.",
     "There is no internet access: do not try to download anything or install packages. Installed: " +
       `${LIBRARIES}, and the Python standard library.`,
     "Charts: use matplotlib (or seaborn); every figure you create is sent to the user as an image when the run " +

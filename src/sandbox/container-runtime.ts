@@ -7,9 +7,17 @@ import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import type Dockerode from "dockerode";
 import type { Logger } from "../logger.ts";
-import { containerSpec, LABEL_APP, LABEL_CREATED, LABEL_SCOPE, LABEL_SESSION } from "./container-spec.ts";
+import {
+  containerSpec,
+  LABEL_APP,
+  LABEL_CREATED,
+  LABEL_SCOPE,
+  LABEL_SESSION,
+  LABEL_UID,
+} from "./container-spec.ts";
 import { explainDockerError } from "./docker-errors.ts";
 import type { SandboxLimits } from "./limits.ts";
+import { pickSandboxUid } from "./sandbox-uid.ts";
 import { SupervisorClient } from "./supervisor-client.ts";
 
 export interface AttachedContainer {
@@ -40,6 +48,9 @@ export interface ContainerRuntimeOptions {
 }
 
 export class ContainerRuntime {
+  /** Uids picked for containers still being created, which a listing cannot show yet. */
+  private readonly reservedUids = new Set<number>();
+
   constructor(private readonly options: ContainerRuntimeOptions) {}
 
   containerName(sessionKey: string): string {
@@ -79,15 +90,7 @@ export class ContainerRuntime {
   }
 
   async list(): Promise<SandboxContainerInfo[]> {
-    let containers: Dockerode.ContainerInfo[];
-    try {
-      containers = await this.options.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABEL_APP}=1`, `${LABEL_SCOPE}=${this.options.scope}`] },
-      });
-    } catch (error) {
-      throw explainDockerError(error);
-    }
+    const containers = await this.listLabelled([`${LABEL_APP}=1`, `${LABEL_SCOPE}=${this.options.scope}`]);
     return containers.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? "").replace(/^\//, ""),
@@ -96,6 +99,14 @@ export class ContainerRuntime {
       running: c.State === "running",
       status: c.Status,
     }));
+  }
+
+  private async listLabelled(labels: string[]): Promise<Dockerode.ContainerInfo[]> {
+    try {
+      return await this.options.docker.listContainers({ all: true, filters: { label: labels } });
+    } catch (error) {
+      throw explainDockerError(error);
+    }
   }
 
   private async inspect(name: string): Promise<Dockerode.ContainerInspectInfo | null> {
@@ -108,6 +119,26 @@ export class ContainerRuntime {
   }
 
   private async create(sessionKey: string, name: string): Promise<AttachedContainer> {
+    const sandboxUid = pickSandboxUid(new Set([...(await this.uidsInUse()), ...this.reservedUids]));
+    this.reservedUids.add(sandboxUid);
+    try {
+      return await this.createWithUid(sessionKey, name, sandboxUid);
+    } finally {
+      this.reservedUids.delete(sandboxUid);
+    }
+  }
+
+  /** Every sandbox uid on this Docker engine, whatever scope (bot, CLI, tests) made it. */
+  private async uidsInUse(): Promise<Set<number>> {
+    const containers = await this.listLabelled([`${LABEL_APP}=1`]);
+    return new Set(containers.map((c) => Number(c.Labels[LABEL_UID])).filter(Number.isInteger));
+  }
+
+  private async createWithUid(
+    sessionKey: string,
+    name: string,
+    sandboxUid: number,
+  ): Promise<AttachedContainer> {
     const { docker, image, limits, scope, logger } = this.options;
     const spec = containerSpec({
       image,
@@ -115,6 +146,7 @@ export class ContainerRuntime {
       scope,
       sessionKey,
       limits,
+      sandboxUid,
       createdAt: (this.options.now ?? (() => new Date()))(),
     });
     let container: Dockerode.Container;
@@ -128,7 +160,7 @@ export class ContainerRuntime {
       const client = await this.attachClient(container);
       await container.start();
       await client.waitForReady(limits.startTimeoutMs);
-      logger.info({ container: name, sessionKey }, "sandbox container started");
+      logger.info({ container: name, sessionKey, sandboxUid }, "sandbox container started");
       return { id: container.id, name, client, adopted: false };
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);

@@ -2,7 +2,7 @@
 
 import { humanSize } from "../files/human-size.ts";
 import type { SandboxLimits } from "./limits.ts";
-import type { ResultMessage } from "./supervisor-protocol.ts";
+import type { DataFull, ResultMessage } from "./supervisor-protocol.ts";
 
 export function resultNotices(result: ResultMessage, limits: SandboxLimits): string[] {
   const notices: string[] = [];
@@ -18,11 +18,10 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
   }
   for (const dropped of result.dropped) notices.push(`Not shown: ${dropped}.`);
   const kept = "Files in /mnt/data were kept.";
+  const timeoutSeconds = Math.round((result.timeoutMs ?? limits.executionTimeoutMs) / 1000);
   switch (result.status) {
     case "timeout":
-      notices.push(
-        `The run was stopped after ${Math.round(limits.executionTimeoutMs / 1000)} s, the time limit per run.`,
-      );
+      notices.push(`The run was stopped after ${timeoutSeconds} s, its time limit.`);
       break;
     case "cancelled":
       notices.push("The run was cancelled.");
@@ -35,7 +34,10 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
       break;
     case "crashed":
       notices.push(
-        `Python crashed (${result.reason ?? "no reason given"}) and was restarted: variables are gone. ${kept}`,
+        result.protocolViolations > 0
+          ? `Python was restarted because ${result.reason ?? "it broke the sandbox's protocol"}: ` +
+              `variables and imports are gone. ${kept}`
+          : `Python crashed (${result.reason ?? "no reason given"}) and was restarted: variables are gone. ${kept}`,
       );
       break;
     default:
@@ -53,7 +55,16 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
     );
   }
   if (result.stoppedProcesses > 0) {
-    notices.push(`${result.stoppedProcesses} background process(es) the code started were stopped.`);
+    notices.push(
+      `${result.stoppedProcesses} background process(es) the code started were stopped: ` +
+        "processes do not outlive the run that started them.",
+    );
+  }
+  if (result.dataFull) notices.push(dataFullNotice(result.dataFull));
+  if (result.skippedFiles.length > 0) {
+    notices.push(
+      `Not listed or sent: ${result.skippedFiles.join(", ")}. Only regular files in /mnt/data are.`,
+    );
   }
   if (result.moreFiles > 0) notices.push(`${result.moreFiles} more changed files are not listed.`);
   return notices;
@@ -70,4 +81,11 @@ export function containerLostNotice(reason: string, replaced: "already" | "next-
 
 export function idleRestartNotice(reason: string): string {
   return `Python restarted since the last run (${reason}): variables and imports are gone; files in /mnt/data were kept.`;
+}
+
+function dataFullNotice(full: DataFull): string {
+  const limit = full.filesFull
+    ? `it holds at most ${full.maxFiles.toLocaleString("en-US")} files and folders`
+    : `it holds at most ${humanSize(full.maxBytes)}`;
+  return `/mnt/data is full (${limit}), so writing more fails with "No space left on device". Delete files you no longer need; the session and its other files are fine.`;
 }

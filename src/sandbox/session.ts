@@ -129,6 +129,15 @@ export class SandboxSession {
       if (restartedWhileIdle) notices.push(idleRestartNotice(restartedWhileIdle));
       attached.client.idleRestartReason = null;
       this.pendingLostNotice = null;
+      // A cancel can arrive while the container starts, before anything listens for it.
+      if (options.signal?.aborted)
+        return this.summary(
+          "cancelled",
+          collector,
+          started,
+          [...notices, "The run was cancelled."],
+          filesLost,
+        );
       const timeoutMs = options.timeoutMs ?? this.limits.executionTimeoutMs;
       const run = attached.client.run(
         {
@@ -173,6 +182,12 @@ export class SandboxSession {
     filesLost: boolean,
   ): Execution {
     const displays = collector.displays;
+    if (result.protocolViolations > 0) {
+      this.logger.warn(
+        { lines: result.protocolViolations, reason: result.reason },
+        "sandbox kernel broke the protocol during a run; it was restarted",
+      );
+    }
     return {
       status: result.status,
       stdout: collector.stdout,

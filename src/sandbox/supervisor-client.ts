@@ -15,6 +15,8 @@ import type { DisplayOutput, OutputEvent, SandboxFile } from "./types.ts";
 
 const MAX_LINE_BYTES = 32 * 1024 * 1024;
 const MAX_STDERR_LOG_BYTES = 4096;
+/** What one container may put into the bot's log through its stderr, in all. */
+const MAX_STDERR_LOG_TOTAL_BYTES = 64 * 1024;
 const PUT_CHUNK_BYTES = 768 * 1024;
 
 export class ChannelBrokenError extends Error {}
@@ -49,6 +51,9 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
   private readonly pending = new Map<string, Pending>();
   private brokenReason: string | null = null;
   private readyReceived = false;
+  /** Messages for no request of ours; logged once, then only counted, so nothing floods the log. */
+  private unexpectedMessages = 0;
+  private stderrLoggedBytes = 0;
   /** Why Python restarted between runs (e.g. a background thread crashed it); read once by the session. */
   idleRestartReason: string | null = null;
 
@@ -266,15 +271,24 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
       return;
     }
     if (message.type === "kernel_restarted") {
-      this.logger.warn({ reason: message.reason }, "sandbox kernel restarted while idle");
+      this.logger.warn(
+        { reason: message.reason, protocolViolations: message.protocolViolations },
+        "sandbox kernel restarted while idle",
+      );
       this.idleRestartReason = message.reason;
       return;
     }
     const pending = message.id === null ? undefined : this.pending.get(message.id);
     if (!pending) {
-      if (message.type === "failure")
-        this.logger.warn({ message: message.message }, "sandbox request failed");
-      return; // e.g. output of a run that a previous bot process started
+      // E.g. output of a run that a previous bot process started, which nobody waits for now.
+      this.unexpectedMessages += 1;
+      if (this.unexpectedMessages === 1) {
+        this.logger.warn(
+          { type: message.type, detail: message.type === "failure" ? message.message : undefined },
+          "sandbox sent a message no request waits for; further ones are counted, not logged",
+        );
+      }
+      return;
     }
     try {
       if (pending.onMessage?.(message)) return;
@@ -290,12 +304,22 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
   }
 
   private onStderr(payload: Buffer): void {
-    this.logger.debug({ stderr: payload.subarray(0, MAX_STDERR_LOG_BYTES).toString() }, "sandbox stderr");
+    const room = MAX_STDERR_LOG_TOTAL_BYTES - this.stderrLoggedBytes;
+    if (room <= 0) return;
+    const logged = payload.subarray(0, Math.min(MAX_STDERR_LOG_BYTES, room));
+    this.stderrLoggedBytes += logged.length;
+    this.logger.debug({ stderr: logged.toString() }, "sandbox stderr");
+    if (this.stderrLoggedBytes >= MAX_STDERR_LOG_TOTAL_BYTES) {
+      this.logger.warn({ bytes: this.stderrLoggedBytes }, "sandbox stderr: the rest is not logged");
+    }
   }
 
   private breakChannel(reason: string): void {
     if (this.brokenReason) return;
     this.brokenReason = reason;
+    if (this.unexpectedMessages > 1) {
+      this.logger.warn({ count: this.unexpectedMessages }, "sandbox messages no request waited for");
+    }
     for (const entry of this.pending.values()) entry.reject(new ChannelBrokenError(reason));
     this.pending.clear();
     this.emit("broken", reason);

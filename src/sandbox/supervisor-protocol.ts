@@ -16,7 +16,15 @@ export type SupervisorMessage =
   | { type: "files"; id: string; files: SandboxFile[]; truncated: boolean }
   | { type: "file_chunk"; id: string; data: string }
   | { type: "file_end"; id: string; size: number; sha256: string }
-  | { type: "kernel_restarted"; reason: string };
+  | { type: "kernel_restarted"; reason: string; protocolViolations: number };
+
+/** Which limit of /mnt/data a run used up, so the user hears why writes failed. */
+export interface DataFull {
+  filesFull: boolean;
+  bytesFull: boolean;
+  maxFiles: number;
+  maxBytes: number;
+}
 
 export interface ResultMessage {
   type: "result";
@@ -32,6 +40,13 @@ export interface ResultMessage {
   restarted: boolean;
   stoppedProcesses: number;
   pidsLimitHit: boolean;
+  /** The time limit the supervisor enforced for this run. */
+  timeoutMs: number | null;
+  dataFull: DataFull | null;
+  /** Named pipes, links and other non-regular files the run made, which are never transferred. */
+  skippedFiles: string[];
+  /** Lines the kernel wrote to the control channel that were malformed, forged or out of turn. */
+  protocolViolations: number;
 }
 
 export class ProtocolError extends Error {}
@@ -91,6 +106,25 @@ function parseStringMap(value: unknown): Record<string, string> {
   return out;
 }
 
+function parseDataFull(value: unknown): DataFull | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) throw new ProtocolError("data_full is not an object");
+  return {
+    filesFull: value.files_full === true,
+    bytesFull: value.bytes_full === true,
+    maxFiles: num(value, "max_files"),
+    maxBytes: num(value, "max_bytes"),
+  };
+}
+
+function strings(value: unknown, key: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    throw new ProtocolError(`${key} is not a list of strings`);
+  }
+  return value;
+}
+
 function parseResult(m: Json): ResultMessage {
   const status = str(m, "status");
   if (!STATUSES.includes(status as ExecutionStatus)) throw new ProtocolError(`unknown status ${status}`);
@@ -109,6 +143,10 @@ function parseResult(m: Json): ResultMessage {
     restarted: m.restarted === true,
     stoppedProcesses: num(m, "stopped_processes", 0),
     pidsLimitHit: m.pids_limit_hit === true,
+    timeoutMs: typeof m.timeout_ms === "number" && Number.isFinite(m.timeout_ms) ? m.timeout_ms : null,
+    dataFull: parseDataFull(m.data_full),
+    skippedFiles: strings(m.skipped_files, "skipped_files"),
+    protocolViolations: num(m, "protocol_violations", 0),
   };
 }
 
@@ -159,7 +197,11 @@ export function parseSupervisorMessage(line: Buffer | string): SupervisorMessage
     case "file_end":
       return { type: "file_end", id: str(m, "id"), size: num(m, "size"), sha256: str(m, "sha256") };
     case "kernel_restarted":
-      return { type: "kernel_restarted", reason: str(m, "reason") };
+      return {
+        type: "kernel_restarted",
+        reason: str(m, "reason"),
+        protocolViolations: num(m, "protocol_violations", 0),
+      };
     default:
       throw new ProtocolError(`unknown message type ${String(m.type)}`);
   }

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import Dockerode from "dockerode";
 import { loadConfig } from "../../src/config.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
 import { ensureSandboxImage } from "../../src/sandbox/image-builder.ts";
 import { DEFAULT_SANDBOX_REPOSITORY } from "../../src/sandbox/image-tag.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "../../src/sandbox/limits.ts";
@@ -55,6 +55,7 @@ export interface TestSandbox {
 export async function createTestSandbox(
   limits: Partial<SandboxLimits> = {},
   scope?: string,
+  logger: Logger = silentLogger(),
 ): Promise<TestSandbox> {
   const docker = testDocker();
   const image = await sandboxImage();
@@ -63,7 +64,7 @@ export async function createTestSandbox(
     docker,
     image,
     limits: { ...TEST_LIMITS, ...limits },
-    logger: silentLogger(),
+    logger,
     scope: actualScope,
   });
   return {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ReplyEvent } from "../../src/bot/reply-events.ts";
 import { type BotHarness, createBotHarness, ofType, pythonCall } from "../helpers/bot-harness.ts";
 
@@ -137,7 +137,11 @@ describe("the bot without a language model", () => {
 
   it("cancels a running request", async () => {
     const running = h.adapter.send({ text: "```python\nimport time\ntime.sleep(30)\n```", thread: "cancel" });
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await vi.waitFor(
+      () =>
+        expect(h.adapter.threads.get("cancel")).toContainEqual({ type: "status", status: "running-code" }),
+      { timeout: 30_000, interval: 20 },
+    );
     expect(
       h.bot.cancel({ platform: "memory", workspace: "local", channel: "general", thread: "cancel" }),
     ).toBe(true);

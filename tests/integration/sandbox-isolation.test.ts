@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
 import type { SandboxSession } from "../../src/sandbox/session.ts";
 import { createTestSandbox, type TestSandbox } from "../helpers/sandbox.ts";
 
@@ -41,12 +42,15 @@ describe("sandbox isolation", () => {
     );
   });
 
-  it("runs as a non-root user with no capabilities and no way to gain privileges", async () => {
+  it("runs as the container's own non-root uid with no capabilities and no way to gain privileges", async () => {
     const run = await session.execute(
       "import os\nstatus = dict(line.split(':\\t', 1) for line in open('/proc/self/status').read().splitlines() if ':\\t' in line)\n" +
-        "print(os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapBnd'].strip(), status['NoNewPrivs'].strip())",
+        "print(os.getuid(), os.getgid(), os.getgroups(), status['CapEff'].strip(), status['CapBnd'].strip(), status['NoNewPrivs'].strip())",
     );
-    expect(run.stdout).toBe("1000 1000 0000000000000000 0000000000000000 1\n");
+    const [uid, gid, ...rest] = run.stdout.trim().split(" ");
+    expect(isSandboxUid(Number(uid))).toBe(true);
+    expect(gid).toBe(uid);
+    expect(rest.join(" ")).toBe("[] 0000000000000000 0000000000000000 1");
   });
 
   it("holds no secrets of the bot in its environment", async () => {
@@ -57,7 +61,7 @@ describe("sandbox isolation", () => {
     const names = JSON.parse(run.stdout.split("\n")[0]?.replaceAll("'", '"') ?? "[]") as string[];
     for (const name of names)
       expect(name).toMatch(
-        /^(PATH|HOME|HOSTNAME|LANG|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|LC_ALL|TERM)$/,
+        /^(PATH|HOME|HOSTNAME|LANG|USER|LOGNAME|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|LC_ALL|TERM)$/,
       );
   });
 

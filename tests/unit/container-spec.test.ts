@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { containerSpec } from "../../src/sandbox/container-spec.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
+import { isSandboxUid, pickSandboxUid, SANDBOX_UID_FIRST } from "../../src/sandbox/sandbox-uid.ts";
 
 describe("containerSpec", () => {
   const spec = containerSpec({
@@ -10,22 +11,49 @@ describe("containerSpec", () => {
     sessionKey: "slack:T1:C1:123.456",
     limits: DEFAULT_LIMITS,
     createdAt: new Date("2026-01-01T00:00:00Z"),
+    sandboxUid: 1_900_000_042,
   });
 
   it("isolates the container", () => {
     expect(spec.NetworkDisabled).toBe(true);
-    expect(spec.User).toBe("1000:1000");
     expect(spec.Env).toEqual([]);
     expect(spec.HostConfig).toMatchObject({
       NetworkMode: "none",
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
       Init: true,
       PidsLimit: 256,
       NanoCpus: 1e9,
       LogConfig: { Type: "none" },
     });
+  });
+
+  it("starts the supervisor as root with only the capabilities it needs to run code as the container's own uid", () => {
+    expect(spec.User).toBe("0:0");
+    expect(spec.HostConfig?.CapAdd).toEqual(["SETUID", "SETGID", "SETPCAP", "KILL"]);
+    expect(spec.Cmd).toEqual([
+      "python3",
+      "-I",
+      "-u",
+      "/opt/sandbox/supervisor.py",
+      "--sandbox-uid",
+      "1900000042",
+    ]);
+    expect(spec.HostConfig?.Tmpfs?.["/mnt/data"]).toContain("uid=1900000042,gid=1900000042");
+    expect(spec.Labels?.["code-interpreter-bot.uid"]).toBe("1900000042");
+  });
+
+  it("keeps no-new-privileges and loads our seccomp profile", () => {
+    const [noNewPrivileges, seccomp] = spec.HostConfig?.SecurityOpt ?? [];
+    expect(noNewPrivileges).toBe("no-new-privileges");
+    const profile = JSON.parse(seccomp?.replace(/^seccomp=/, "") ?? "{}") as { defaultAction?: string };
+    expect(profile.defaultAction).toBe("SCMP_ACT_ERRNO");
+  });
+
+  it("bounds the files each tmpfs can hold, so an inode flood costs bounded kernel memory", () => {
+    expect(spec.HostConfig?.Tmpfs?.["/mnt/data"]).toContain("nr_inodes=65536");
+    expect(spec.HostConfig?.Tmpfs?.["/tmp"]).toContain("nr_inodes=16384");
+    expect(spec.HostConfig?.Tmpfs?.["/dev/shm"]).toContain("nr_inodes=4096");
   });
 
   it("sizes RAM for Python plus the tmpfs mounts, with no swap", () => {
@@ -43,5 +71,15 @@ describe("containerSpec", () => {
       "code-interpreter-bot.scope": "bot",
       "code-interpreter-bot.session": "slack:T1:C1:123.456",
     });
+  });
+});
+
+describe("pickSandboxUid", () => {
+  it("picks a uid in the sandbox range that no container has", () => {
+    const draws = [5, 5, 7];
+    const uid = pickSandboxUid(new Set([SANDBOX_UID_FIRST + 5]), () => draws.shift() ?? 0);
+    expect(uid).toBe(SANDBOX_UID_FIRST + 7);
+    expect(isSandboxUid(pickSandboxUid(new Set()))).toBe(true);
+    expect(isSandboxUid(1000)).toBe(false);
   });
 });

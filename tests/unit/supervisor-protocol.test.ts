@@ -26,7 +26,36 @@ describe("parseSupervisorMessage", () => {
     });
   });
 
+  it("parses what a run used up and skipped, and the limit it ran under", () => {
+    const message = parseSupervisorMessage(
+      JSON.stringify({
+        type: "result",
+        id: "r2",
+        status: "crashed",
+        duration_ms: 3,
+        timeout_ms: 20_000,
+        data_full: { files_full: true, bytes_full: false, max_files: 4096, max_bytes: 67108864 },
+        skipped_files: ["pipe.csv (a named pipe)"],
+        protocol_violations: 51,
+      }),
+    );
+    expect(message).toMatchObject({
+      timeoutMs: 20_000,
+      dataFull: { filesFull: true, bytesFull: false, maxFiles: 4096, maxBytes: 67108864 },
+      skippedFiles: ["pipe.csv (a named pipe)"],
+      protocolViolations: 51,
+    });
+  });
+
   it.each([
+    [
+      "skipped files that are not text",
+      '{"type":"result","id":"x","status":"ok","duration_ms":1,"skipped_files":[1]}',
+    ],
+    [
+      "a data_full without its limits",
+      '{"type":"result","id":"x","status":"ok","duration_ms":1,"data_full":{}}',
+    ],
     ["not JSON", "hello"],
     ["an array", "[1,2]"],
     ["an unknown type", '{"type":"shell","cmd":"rm -rf /"}'],

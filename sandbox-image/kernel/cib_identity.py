@@ -1,0 +1,103 @@
+"""Who runs what in the sandbox: the supervisor as root, user code as the session's own uid.
+
+The container starts as root with four capabilities and nothing else: SETUID and SETGID
+(to start the kernel as the sandbox user and to act as that user on /mnt/data), SETPCAP
+(to empty the kernel's capability bounding set) and KILL (to stop the sandbox user's
+processes). `no-new-privileges` and the seccomp profile stay on. User code therefore
+runs under another uid than the supervisor and PID 1: it cannot ptrace or signal them,
+open their /proc fds or memory, or change their oom_score_adj. Each container gets its
+own uid from the bot, so per-user kernel limits (inotify instances, pipe pages, …) are
+per session and never shared with another session or with a user of the host.
+"""
+
+import ctypes
+import os
+
+PR_CAPBSET_DROP = 24
+EINVAL = 22
+# The kernel and everything it starts are the OOM killer's first choice; the supervisor is not.
+KERNEL_OOM_SCORE_ADJ = 1000
+# Lower CPU priority for user code: a busy run cannot starve the supervisor of the time it
+# needs to enforce deadlines (nice only shares CPU inside this container's cgroup).
+KERNEL_NICE = 10
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class IdentityError(RuntimeError):
+    pass
+
+
+def parse_uid(text):
+    try:
+        uid = int(text)
+    except (TypeError, ValueError):
+        raise IdentityError("--sandbox-uid needs a number, got %r" % (text,)) from None
+    # Below 2**31: libc's setfsuid returns the previous uid as a C int.
+    if not 0 < uid < 2**31:
+        raise IdentityError("--sandbox-uid %d is out of range" % uid)
+    return uid
+
+
+class SandboxIdentity:
+    def __init__(self, uid):
+        self.uid = uid
+        self.gid = uid
+
+    def check_supervisor(self):
+        """The supervisor must be root to switch users; say so plainly when it is not."""
+        if os.geteuid() != 0:
+            raise IdentityError(
+                "the supervisor runs as uid %d, but it must start as root (with CAP_SETUID, CAP_SETGID, "
+                "CAP_SETPCAP and CAP_KILL) to run user code under its own uid" % os.geteuid()
+            )
+        os.setgroups([])
+
+    def become_sandbox_user(self):
+        """Runs in the kernel's child process between fork and exec, while it is still root."""
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write(str(KERNEL_OOM_SCORE_ADJ))
+        os.nice(KERNEL_NICE)
+        with open("/proc/sys/kernel/cap_last_cap") as handle:
+            last_cap = int(handle.read())
+        for cap in range(last_cap + 1):
+            if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != EINVAL:
+                raise IdentityError("could not drop capability %d from the bounding set" % cap)
+        os.setgroups([])
+        os.setresgid(self.gid, self.gid, self.gid)
+        os.setresuid(self.uid, self.uid, self.uid)
+        if os.getresuid() != (self.uid,) * 3 or os.getresgid() != (self.gid,) * 3:
+            raise IdentityError("the kernel did not become uid %d" % self.uid)
+
+    def files(self):
+        """A context in which the supervisor's file access is the sandbox user's (see FileIdentity)."""
+        return FileIdentity(self.uid, self.gid)
+
+
+class FileIdentity:
+    """Switches only the file-system uid and gid (setfsuid/setfsgid).
+
+    Files the supervisor creates then belong to the sandbox user, and the kernel checks every
+    path as it would for user code, so a planted link or a chmod cannot make the supervisor
+    read or write anything user code could not. Unlike seteuid, this leaves the uids that
+    signals, ptrace and /proc ownership look at untouched: the supervisor stays out of reach
+    while it works on the user's files. The supervisor is single-threaded, which matters
+    because these calls change only the calling thread.
+    """
+
+    def __init__(self, uid, gid):
+        self.uid = uid
+        self.gid = gid
+
+    def __enter__(self):
+        _libc.setfsgid(self.gid)
+        _libc.setfsuid(self.uid)
+        # setfsuid reports failure only by leaving the value unchanged; -1 reads it back.
+        if _libc.setfsuid(-1) != self.uid:
+            raise IdentityError("could not act as uid %d on /mnt/data" % self.uid)
+        return self
+
+    def __exit__(self, *exc):
+        _libc.setfsuid(0)
+        _libc.setfsgid(0)
+        return False
