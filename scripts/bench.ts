@@ -17,7 +17,7 @@ import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
 import { containerSpec } from "../src/sandbox/container-spec.ts";
 import { createDocker, openSandbox } from "../src/sandbox/open-sandbox.ts";
-import { SANDBOX_UID_FIRST } from "../src/sandbox/sandbox-uid.ts";
+import { DEFAULT_UID_RANGE } from "../src/sandbox/sandbox-uid.ts";
 
 const PLOT_CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9, 16])\nplt.show()";
 const NAIVE_PLOT_CODE =
@@ -67,11 +67,11 @@ async function naiveRun(docker: Dockerode, image: string, code: string): Promise
     sessionKey: "naive",
     limits,
     createdAt: new Date(),
-    sandboxUid: SANDBOX_UID_FIRST,
+    sandboxUid: DEFAULT_UID_RANGE.first,
   });
   // No supervisor here: the code itself runs, as an unprivileged user like a session's code.
   spec.Cmd = ["python3", "-c", code];
-  spec.User = `${SANDBOX_UID_FIRST}:${SANDBOX_UID_FIRST}`;
+  spec.User = `${DEFAULT_UID_RANGE.first}:${DEFAULT_UID_RANGE.first}`;
   spec.OpenStdin = false;
   spec.AttachStdin = false;
   const container = await docker.createContainer(spec);

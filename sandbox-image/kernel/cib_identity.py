@@ -39,6 +39,19 @@ def parse_uid(text):
     return uid
 
 
+def uid_is_mapped(uid, uid_map="/proc/self/uid_map"):
+    """Whether the container's user namespace has this uid (setresuid to an unmapped one fails)."""
+    try:
+        with open(uid_map) as handle:
+            for line in handle:
+                inside, _outside, count = (int(part) for part in line.split())
+                if inside <= uid < inside + count:
+                    return True
+    except (OSError, ValueError):
+        return True  # no user namespaces to ask: every uid exists
+    return False
+
+
 class SandboxIdentity:
     def __init__(self, uid):
         self.uid = uid
@@ -50,6 +63,11 @@ class SandboxIdentity:
             raise IdentityError(
                 "the supervisor runs as uid %d, but it must start as root (with CAP_SETUID, CAP_SETGID, "
                 "CAP_SETPCAP and CAP_KILL) to run user code under its own uid" % os.geteuid()
+            )
+        if not uid_is_mapped(self.uid):
+            raise IdentityError(
+                "uid %d is not mapped into this container (rootless Docker or userns-remap map only "
+                "their subordinate range); the bot picks uids below 65536 on such engines" % self.uid
             )
         os.setgroups([])
 

@@ -40,19 +40,24 @@ class KernelLink:
         env["CIB_EVT_FD"] = str(evt_w)
         env["MPLBACKEND"] = "module://cib_figures"
         env["USER"] = env["LOGNAME"] = "sandbox"
-        self.process = subprocess.Popen(
-            [sys.executable, "-u", os.path.join(HERE, "kernel.py")],
-            stdin=subprocess.DEVNULL,
-            stdout=2,
-            stderr=2,
-            pass_fds=(cmd_r, evt_w),
-            cwd=data_dir,
-            env=env,
-            start_new_session=True,
-            preexec_fn=identity.become_sandbox_user,
-        )
-        os.close(cmd_r)
-        os.close(evt_w)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-u", os.path.join(HERE, "kernel.py")],
+                stdin=subprocess.DEVNULL,
+                stdout=2,
+                stderr=2,
+                pass_fds=(cmd_r, evt_w),
+                cwd=data_dir,
+                env=env,
+                start_new_session=True,
+                preexec_fn=identity.become_sandbox_user,
+            )
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(cmd_r)
+            os.close(evt_w)
         os.set_blocking(self.evt_r, False)
         os.set_blocking(self.cmd_w, False)
         self.buffer = bytearray()

@@ -262,6 +262,8 @@ class SandboxKernel:
         if os.getpid() != MAIN_PID:
             # A forked child of user code fell through to here; it must not reach the channel.
             os._exit(0)
+        # Children the code let end without waiting for them would hold pids until the next run.
+        reap_children()
         if interrupted and not self.errors:
             self.errors.append({"name": "KeyboardInterrupt", "value": "", "traceback": "KeyboardInterrupt"})
         self._finish_figures()

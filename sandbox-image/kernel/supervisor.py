@@ -160,8 +160,8 @@ class Supervisor:
         if self.kernel is None:
             return 0
         stopped = len(kill_other_processes({self.kernel.pid}))
-        if stopped:
-            self.kernel.send({"type": "reap"})
+        # Also for children that ended by themselves after the kernel last looked.
+        self.kernel.send({"type": "reap"})
         return stopped
 
     def kernel_exit_reason(self, execution):

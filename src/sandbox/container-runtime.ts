@@ -17,7 +17,7 @@ import {
 } from "./container-spec.ts";
 import { explainDockerError } from "./docker-errors.ts";
 import type { SandboxLimits } from "./limits.ts";
-import { pickSandboxUid } from "./sandbox-uid.ts";
+import { pickSandboxUid, type UidRange, uidRangeFor } from "./sandbox-uid.ts";
 import { SupervisorClient } from "./supervisor-client.ts";
 
 export interface AttachedContainer {
@@ -50,6 +50,7 @@ export interface ContainerRuntimeOptions {
 export class ContainerRuntime {
   /** Uids picked for containers still being created, which a listing cannot show yet. */
   private readonly reservedUids = new Set<number>();
+  private uidRange: Promise<UidRange> | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions) {}
 
@@ -119,7 +120,15 @@ export class ContainerRuntime {
   }
 
   private async create(sessionKey: string, name: string): Promise<AttachedContainer> {
-    const sandboxUid = pickSandboxUid(new Set([...(await this.uidsInUse()), ...this.reservedUids]));
+    this.uidRange ??= this.options.docker.info().then(
+      (info: { SecurityOptions?: string[] }) => uidRangeFor(info.SecurityOptions ?? []),
+      (error: unknown) => {
+        this.uidRange = undefined;
+        throw explainDockerError(error);
+      },
+    );
+    const range = await this.uidRange;
+    const sandboxUid = pickSandboxUid(new Set([...(await this.uidsInUse()), ...this.reservedUids]), range);
     this.reservedUids.add(sandboxUid);
     try {
       return await this.createWithUid(sessionKey, name, sandboxUid);

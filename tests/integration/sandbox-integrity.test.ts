@@ -3,12 +3,12 @@
  * it cannot reach the supervisor or PID 1, forge a later run's result or a reset, flood the
  * bot's log, hang file transfer, use up what another session needs, or silence later runs.
  */
-import { Writable } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
 import type { SandboxSession } from "../../src/sandbox/session.ts";
-import { createTestSandbox, TEST_LIMITS, type TestSandbox } from "../helpers/sandbox.ts";
+import { createTestSandbox, TEST_LIMITS, type TestSandbox, testDocker } from "../helpers/sandbox.ts";
 
 const logLines: string[] = [];
 let sandbox: TestSandbox;
@@ -33,6 +33,20 @@ afterAll(async () => {
 async function expectFilesKept(): Promise<void> {
   const run = await session.execute("print(open('/mnt/data/keep.txt').read())");
   expect(run.stdout).toBe("kept\n");
+}
+
+/** Runs a command in the container beside the supervisor (as `docker exec` does) and returns its stdout. */
+async function execInContainer(container: string, command: string[]): Promise<string> {
+  const exec = await testDocker()
+    .getContainer(container)
+    .exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+  testDocker().modem.demuxStream(stream, stdout, new PassThrough());
+  await new Promise((resolve) => stream.on("end", resolve));
+  return Buffer.concat(chunks).toString();
 }
 
 /**
@@ -125,6 +139,28 @@ print('left two forgers behind')
       "import os\nmine = [p for p in os.listdir('/proc') if p.isdigit() and os.stat('/proc/' + p).st_uid == os.getuid()]\nprint(mine == [str(os.getpid())])",
     );
     expect(processes.stdout).toBe("True\n");
+  });
+
+  it("collects the children a run leaves unreaped, so they do not hold its pids", async () => {
+    const run = await session.execute(
+      "import os\nfor _ in range(40):\n    if os.fork() == 0:\n        os._exit(0)\nprint('left 40 zombies')",
+    );
+    expect(run.stdout).toBe("left 40 zombies\n");
+    // Looked at from outside the session, between runs: no process of the container is a zombie.
+    const states = () =>
+      execInContainer(session.containerName, [
+        "python3",
+        "-c",
+        "import os\nfor p in os.listdir('/proc'):\n    if p.isdigit():\n        print(open('/proc/%s/stat' % p).read().rsplit(')', 1)[1].split()[0])",
+      ]);
+    await vi.waitFor(
+      async () => {
+        const seen = await states();
+        expect(seen.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(3);
+        expect(seen).not.toMatch(/^Z$/m);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 
   it("cannot fake a reset: the kernel really restarts", async () => {

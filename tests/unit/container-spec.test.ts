@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { containerSpec } from "../../src/sandbox/container-spec.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
-import { isSandboxUid, pickSandboxUid, SANDBOX_UID_FIRST } from "../../src/sandbox/sandbox-uid.ts";
+import {
+  DEFAULT_UID_RANGE,
+  isSandboxUid,
+  pickSandboxUid,
+  REMAPPED_UID_RANGE,
+  uidRangeFor,
+} from "../../src/sandbox/sandbox-uid.ts";
 
 describe("containerSpec", () => {
   const spec = containerSpec({
@@ -74,12 +80,22 @@ describe("containerSpec", () => {
   });
 });
 
-describe("pickSandboxUid", () => {
-  it("picks a uid in the sandbox range that no container has", () => {
+describe("sandbox uids", () => {
+  it("picks a uid in the range that no container has", () => {
+    const first = DEFAULT_UID_RANGE.first;
     const draws = [5, 5, 7];
-    const uid = pickSandboxUid(new Set([SANDBOX_UID_FIRST + 5]), () => draws.shift() ?? 0);
-    expect(uid).toBe(SANDBOX_UID_FIRST + 7);
+    const uid = pickSandboxUid(new Set([first + 5]), DEFAULT_UID_RANGE, () => draws.shift() ?? 0);
+    expect(uid).toBe(first + 7);
     expect(isSandboxUid(pickSandboxUid(new Set()))).toBe(true);
     expect(isSandboxUid(1000)).toBe(false);
+  });
+
+  it("stays below 65536 on engines that remap users (rootless Docker, userns-remap)", () => {
+    expect(uidRangeFor(["name=seccomp,profile=default"])).toBe(DEFAULT_UID_RANGE);
+    expect(uidRangeFor(["name=seccomp,profile=default", "name=rootless"])).toBe(REMAPPED_UID_RANGE);
+    expect(uidRangeFor(["name=userns"])).toBe(REMAPPED_UID_RANGE);
+    const uid = pickSandboxUid(new Set(), REMAPPED_UID_RANGE);
+    expect(uid).toBeGreaterThanOrEqual(10_000);
+    expect(uid).toBeLessThan(65_536);
   });
 });
