@@ -123,8 +123,9 @@ class PythonStream:
 class CapturePump:
     """A pipe for fd 1 or 2, and the thread that forwards what subprocesses and C code write to it.
 
-    `drain()` writes a marker into the pipe and waits until the thread has passed it: the pipe
-    is first in, first out, so everything written before the marker has then reached the sink.
+    A marker written into the pipe tells when the thread has caught up: the pipe is first in,
+    first out, so once the thread has passed the marker, everything written before it has
+    reached the sink.
     """
 
     def __init__(self, name, sink):
@@ -142,14 +143,18 @@ class CapturePump:
     def alive(self):
         return self._thread.is_alive()
 
-    def drain(self, timeout):
+    def send_marker(self):
+        """Puts the marker into the pipe; False if this pump cannot pass it (then nobody waits)."""
         if not self.alive():
-            return
+            return False
         self._passed_marker.clear()
         try:
             os.write(self.write_end, self._marker)
         except OSError:
-            return
+            return False
+        return True
+
+    def wait_for_marker(self, timeout):
         self._passed_marker.wait(timeout)
 
     def _pump(self):
@@ -222,8 +227,10 @@ class StandardStreams:
 
     def wait_until_drained(self, timeout=2.0):
         """Returns once what was written to fd 1 and 2 so far has reached the sink."""
-        for pump in self.pumps:
-            pump.drain(timeout)
+        # Both markers first, then both waits: the two pumps pass theirs at the same time.
+        marked = [pump for pump in self.pumps if pump.send_marker()]
+        for pump in marked:
+            pump.wait_for_marker(timeout)
 
 
 def _dup_onto(source, target):
