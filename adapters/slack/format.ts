@@ -3,10 +3,18 @@
  * Slack has its own dialect: `*bold*`, `_italic_`, `~strike~`, `<url|text>` links, no headings,
  * lists or tables, and `&`, `<`, `>` must be sent as entities everywhere, code included.
  */
+import type { ChatFormatting } from "../../src/present/chat-formatting.ts";
 import { splitText } from "../shared/split-text.ts";
 import { breakFences, escapeMrkdwn, inline } from "./markdown-inline.ts";
 
 export { escapeMrkdwn };
+
+export const SLACK_FORMATTING: ChatFormatting = {
+  name: "slack",
+  promptHint:
+    "You answer in a Slack thread. Write standard Markdown (**bold**, `code`, ```code blocks```, lists, " +
+    "[links](url)); the bot converts it to Slack's format. Avoid tables wider than a phone screen and headings.",
+};
 
 /** Safe below Slack's 4,000-character guidance for one message's text. */
 export const SLACK_TEXT_LIMIT = 3_900;

@@ -10,7 +10,7 @@ import { HELP_TEXT } from "../../src/bot/user-messages.ts";
 import type { SlackConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { boltLogger } from "./bolt-logger.ts";
-import { codeBlock, escapeMrkdwn, markdownToMrkdwn } from "./format.ts";
+import { codeBlock, escapeMrkdwn, markdownToMrkdwn, SLACK_FORMATTING } from "./format.ts";
 import {
   DM_MAIN_THREAD,
   type ParsedSlackMessage,
@@ -154,7 +154,7 @@ export class SlackAdapter implements ChatAdapter {
       logger: this.options.logger.child({ channel: target.channel }),
     });
     const run = handler
-      .handle(incoming, renderer.sink, "slack")
+      .handle(incoming, renderer.sink, SLACK_FORMATTING)
       .then(() => renderer.flushed())
       .catch((error: unknown) => this.options.logger.error({ err: error }, "Slack message handling failed"))
       .finally(() => this.inFlight.delete(run));

@@ -5,8 +5,8 @@
  * Calls run one after another in event order; a failed call is logged and the reply goes on.
  */
 import type { WebClient } from "@slack/web-api";
-import type { CodeRunSummary, ReplyEvent, ReplySink } from "../../src/bot/reply-events.ts";
 import type { Logger } from "../../src/logger.ts";
+import type { CodeRunSummary, ReplyEvent, ReplySink } from "../../src/present/reply-events.ts";
 import { codeBlock, escapeMrkdwn, markdownToMrkdwn, splitForSlack } from "./format.ts";
 
 export interface SlackReplyTarget {

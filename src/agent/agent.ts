@@ -8,12 +8,12 @@ import type {
   ChatCompletionContentPart,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
-import type { ReplySink } from "../bot/reply-events.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import { deliverExecution } from "../present/deliver-execution.ts";
+import type { ReplySink } from "../present/reply-events.ts";
 import type { SandboxSession } from "../sandbox/session.ts";
 import type { ConversationMessage } from "../store/types.ts";
-import { deliverExecution } from "./deliver-execution.ts";
 import { trimHistory } from "./history-trim.ts";
 import type { ChatModel, ModelTurn } from "./model-client.ts";
 import { PYTHON_TOOL, parsePythonCall } from "./python-tool.ts";

@@ -3,7 +3,7 @@
  * chat it answers in. Kept in one place so a change of behaviour is a change of this text.
  */
 import { humanSize } from "../files/human-size.ts";
-export type ChatFormatting = "slack" | "discord" | "markdown";
+import type { ChatFormatting } from "../present/chat-formatting.ts";
 
 export interface FileSummary {
   path: string;
@@ -20,16 +20,6 @@ export interface SystemPromptInput {
   memoryMb: number;
   now: Date;
 }
-
-const FORMATTING: Record<ChatFormatting, string> = {
-  slack:
-    "You answer in a Slack thread. Write standard Markdown (**bold**, `code`, ```code blocks```, lists, " +
-    "[links](url)); the bot converts it to Slack's format. Avoid tables wider than a phone screen and headings.",
-  discord:
-    "You answer in a Discord thread, which renders Markdown (bold, code blocks, lists, headings). " +
-    "Keep each message short: Discord splits long ones.",
-  markdown: "You answer in a terminal that shows Markdown as plain text.",
-};
 
 const LIBRARIES =
   "numpy, pandas, matplotlib, seaborn, plotly, scipy, scikit-learn, statsmodels, sympy, networkx, " +
@@ -60,7 +50,7 @@ export function buildSystemPrompt(input: SystemPromptInput): string {
       "sent to the user automatically: write only what they asked for, with clear names.",
     "If the code fails, read the traceback, fix the code and run it again. Inspect data (columns, types, a few " +
       "rows) before analysing it.",
-    `${FORMATTING[input.formatting]} Answers are for a chat thread: short, to the point, with the key numbers. ` +
+    `${input.formatting.promptHint} Answers are for a chat thread: short, to the point, with the key numbers. ` +
       "Do not repeat the code in your answer: the user sees what ran.",
     describeFiles(input.files),
     `Today is ${input.now.toISOString().slice(0, 10)}.`,

@@ -2,6 +2,7 @@
  * What the model reads after its code ran: the outcome in plain text, each part capped so a
  * chatty script cannot flood the context, with a note wherever something was cut.
  */
+import type { DeliveredOutputs } from "../present/deliver-execution.ts";
 import type { Execution } from "../sandbox/types.ts";
 
 const STDOUT_CHARS = 8_000;
@@ -14,13 +15,6 @@ export function headAndTail(text: string, limit: number): string {
   const head = Math.floor(limit * 0.7);
   const tail = limit - head;
   return `${text.slice(0, head)}\n[… ${text.length - limit} characters cut …]\n${text.slice(-tail)}`;
-}
-
-export interface DeliveredOutputs {
-  images: Array<{ name: string; width: number | null; height: number | null }>;
-  files: Array<{ name: string; path: string; size: number; mime: string }>;
-  /** Files the code wrote that could not be sent, with why. */
-  unsent: Array<{ path: string; reason: string }>;
 }
 
 export function toolResultText(execution: Execution, delivered: DeliveredOutputs): string {

@@ -3,9 +3,9 @@
  * IncomingMessages and renders the reply events it is given; it holds no agent, sandbox or
  * storage logic. Optional capabilities (editing, typing) stay inside each adapter.
  */
-import type { ChatFormatting } from "../agent/system-prompt.ts";
+import type { ChatFormatting } from "../present/chat-formatting.ts";
+import type { ReplySink } from "../present/reply-events.ts";
 import type { IncomingMessage } from "./incoming-message.ts";
-import type { ReplySink } from "./reply-events.ts";
 
 export interface MessageHandler {
   handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void>;

@@ -5,12 +5,14 @@
  * as a specific message in the thread; the session and its files survive it.
  */
 import { Agent } from "../agent/agent.ts";
-import { deliverExecution } from "../agent/deliver-execution.ts";
 import type { ChatModel } from "../agent/model-client.ts";
-import { buildSystemPrompt, type ChatFormatting } from "../agent/system-prompt.ts";
+import { buildSystemPrompt } from "../agent/system-prompt.ts";
 import { toolResultText } from "../agent/tool-result-text.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import type { ChatFormatting } from "../present/chat-formatting.ts";
+import { deliverExecution } from "../present/deliver-execution.ts";
+import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
 import type { SandboxSession } from "../sandbox/session.ts";
 import type { SandboxManager } from "../sandbox/session-manager.ts";
 import type { Store } from "../store/types.ts";
@@ -19,7 +21,6 @@ import { ConversationQueue } from "./conversation-queue.ts";
 import { extractDirectCode } from "./direct-run.ts";
 import { describeFiles } from "./file-previews.ts";
 import { conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
-import type { ReplyEvent, ReplySink } from "./reply-events.ts";
 import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
 
 const DELIVERY_MEMORY_MS = 24 * 60 * 60 * 1000;

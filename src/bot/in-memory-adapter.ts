@@ -2,10 +2,12 @@
  * A chat platform in memory: messages go in as plain objects, replies are recorded in order.
  * Tests drive the core through it; it is also the simplest example of the adapter contract.
  */
+
 import { randomUUID } from "node:crypto";
+import { PLAIN_MARKDOWN } from "../present/chat-formatting.ts";
+import type { ReplyEvent } from "../present/reply-events.ts";
 import type { ChatAdapter, MessageHandler } from "./adapter.ts";
 import type { Attachment, IncomingMessage } from "./incoming-message.ts";
-import type { ReplyEvent } from "./reply-events.ts";
 
 export interface InMemoryMessage {
   text: string;
@@ -56,7 +58,7 @@ export class InMemoryAdapter implements ChatAdapter {
         events.push(event);
         all.push(event);
       },
-      "markdown",
+      PLAIN_MARKDOWN,
     );
     return events;
   }

@@ -1,9 +1,11 @@
 /** `code-interpreter-bot ask`: the whole agent from a terminal, to check a model configuration. */
+
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { conversationKeyString } from "../bot/incoming-message.ts";
+import { PLAIN_MARKDOWN } from "../present/chat-formatting.ts";
 import type { BotRuntime } from "../runtime.ts";
 import { AskRecorder } from "./ask-transcript.ts";
 import type { CliIo } from "./exec-command.ts";
@@ -50,7 +52,7 @@ export async function askCommand(args: string[], runtime: BotRuntime, io: CliIo)
         addressed: true,
       },
       recorder.sink,
-      "markdown",
+      PLAIN_MARKDOWN,
     );
   } finally {
     process.off("SIGINT", onSigint);

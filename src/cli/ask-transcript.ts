@@ -2,8 +2,9 @@
  * Renders the bot's reply events in a terminal, or gathers them into one JSON transcript,
  * saving images and files into --out as they arrive.
  */
-import type { ReplyEvent } from "../bot/reply-events.ts";
+
 import { FolderWriter } from "../files/save-to-folder.ts";
+import type { ReplyEvent } from "../present/reply-events.ts";
 
 export interface AskTranscript {
   conversation: string | null;

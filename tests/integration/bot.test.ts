@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ReplyEvent } from "../../src/bot/reply-events.ts";
+import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import { type BotHarness, createBotHarness, ofType, pythonCall } from "../helpers/bot-harness.ts";
 
 describe("the bot without a language model", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SLACK_FORMATTING } from "../../adapters/slack/format.ts";
 import { trimHistory } from "../../src/agent/history-trim.ts";
 import { parsePythonCall } from "../../src/agent/python-tool.ts";
 import { buildSystemPrompt } from "../../src/agent/system-prompt.ts";
@@ -65,7 +66,7 @@ describe("headAndTail", () => {
 describe("buildSystemPrompt", () => {
   it("tells the model about files, the sandbox and the chat's formatting", () => {
     const prompt = buildSystemPrompt({
-      formatting: "slack",
+      formatting: SLACK_FORMATTING,
       files: [{ path: "sales.csv", size: 2048, mime: "text/csv", preview: "2 rows x 2 columns: a, b" }],
       timeoutSeconds: 120,
       memoryMb: 1024,

@@ -2,14 +2,22 @@
  * Turns one sandbox execution into reply events: the run's output, its images, the files it
  * wrote (fetched from the sandbox), and plain notes about anything left out.
  */
-import type { CodeRunSummary, ReplySink } from "../bot/reply-events.ts";
+
 import { humanSize } from "../files/human-size.ts";
 import { pngSize } from "../files/png-size.ts";
 import type { SandboxSession } from "../sandbox/session.ts";
 import type { Execution } from "../sandbox/types.ts";
-import type { DeliveredOutputs } from "./tool-result-text.ts";
+import type { CodeRunSummary, ReplySink } from "./reply-events.ts";
 
 const MAX_FILES_PER_RUN = 10;
+
+/** What reached the user, so the model can be told (agent/tool-result-text.ts). */
+export interface DeliveredOutputs {
+  images: Array<{ name: string; width: number | null; height: number | null }>;
+  files: Array<{ name: string; path: string; size: number; mime: string }>;
+  /** Files the code wrote that could not be sent, with why. */
+  unsent: Array<{ path: string; reason: string }>;
+}
 
 export function summarizeRun(execution: Execution): CodeRunSummary {
   return {
