@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  cleanSlackText,
-  looksLikePython,
-  parseSlackEvent,
-  parseSlashCommand,
-  type SlackIdentity,
-} from "./parse.ts";
+import { cleanSlackText, parseSlackEvent, parseSlashCommand, type SlackIdentity } from "./parse.ts";
 
 const me: SlackIdentity = { botUserId: "UBOT", botId: "BBOT", teamId: "T1", ignoreOtherBots: true };
 
@@ -151,20 +145,4 @@ describe("slash commands", () => {
     expect(parseSlashCommand({ ...base, text: "print(2 ** 10)" })).toMatchObject({ isCode: true });
     expect(parseSlashCommand({ ...base, text: "plot a sine wave" })).toMatchObject({ isCode: false });
   });
-});
-
-describe("looksLikePython", () => {
-  it.each([
-    "import pandas as pd",
-    "x = 3",
-    "print('hi')",
-    "2 ** 10",
-    "df.describe()",
-    "for i in range(3): print(i)",
-    "a\nb",
-  ])("%j is code", (text) => expect(looksLikePython(text)).toBe(true));
-  it.each(["plot a sine wave", "what is the mean of column x?", "summarise the attached file", "help me"])(
-    "%j is a question",
-    (text) => expect(looksLikePython(text)).toBe(false),
-  );
 });

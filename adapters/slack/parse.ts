@@ -3,6 +3,7 @@
  * payloads. Event bodies are untrusted: every field is checked before use, and anything
  * unexpected yields null (ignored) rather than an exception.
  */
+import { looksLikePython, parseCommandWord } from "../../src/bot/command-words.ts";
 import type { BotCommand, ConversationKey } from "../../src/bot/incoming-message.ts";
 
 export interface SlackIdentity {
@@ -152,11 +153,6 @@ export function parseSlackEvent(
   };
 }
 
-function parseCommandWord(text: string): BotCommand | undefined {
-  const word = text.trim().toLowerCase();
-  return word === "reset" || word === "files" || word === "help" ? word : undefined;
-}
-
 export interface ParsedSlashCommand {
   channel: string;
   userId: string;
@@ -165,18 +161,6 @@ export interface ParsedSlashCommand {
   text: string;
   /** True when the text is Python to run as it is; false sends it to the model. */
   isCode: boolean;
-}
-
-const PYTHON_START =
-  /^\s*(import\s|from\s+\S+\s+import\s|print\s*\(|def\s|class\s|for\s|while\s|if\s|with\s|try\s*:|async\s|await\s|lambda\b|#|@|[A-Za-z_][\w.[\]'"]*\s*(=|\+=|-=|\*=|\/=)(?!=)|[A-Za-z_][\w.]*\(.*\)\s*$|[\d\s+\-*/().%]+$)/;
-
-/** A slash command's text: Python if it reads like Python, a question otherwise. */
-export function looksLikePython(text: string): boolean {
-  const trimmed = text.trim();
-  if (!trimmed) return false;
-  if (trimmed.startsWith("```")) return true;
-  if (trimmed.includes("\n")) return true;
-  return PYTHON_START.test(trimmed) && !/\?\s*$/.test(trimmed);
 }
 
 export function parseSlashCommand(body: unknown): ParsedSlashCommand | null {

@@ -1,7 +1,7 @@
 /**
  * Slack on `@slack/bolt`: Socket Mode when an app token is set (no public URL needed), signed
  * HTTP events otherwise. Events are acknowledged at once and handled after; each message's
- * reply is rendered into its thread by a SlackReplyRenderer.
+ * reply goes into its thread through the shared ReplyPresenter on a SlackSurface.
  */
 import { type AllMiddlewareArgs, App, type SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
@@ -9,6 +9,7 @@ import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message
 import { HELP_TEXT } from "../../src/bot/user-messages.ts";
 import type { SlackConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
+import { ReplyPresenter } from "../../src/present/presenter.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { codeBlock, escapeMrkdwn, markdownToMrkdwn, SLACK_FORMATTING } from "./format.ts";
 import {
@@ -20,7 +21,7 @@ import {
   type SlackIdentity,
 } from "./parse.ts";
 import { downloadSlackFile } from "./slack-files.ts";
-import { SlackReplyRenderer, type SlackReplyTarget } from "./slack-renderer.ts";
+import { type SlackReplyTarget, SlackSurface } from "./slack-surface.ts";
 
 export interface SlackAdapterOptions {
   config: SlackConfig;
@@ -149,13 +150,14 @@ export class SlackAdapter implements ChatAdapter {
   /** Runs the request in the background: Slack wants its acknowledgement within 3 s. */
   private dispatch(handler: MessageHandler, incoming: IncomingMessage, target: SlackReplyTarget): void {
     if (!this.app) return;
-    const renderer = new SlackReplyRenderer(this.app.client, target, {
+    const logger = this.options.logger.child({ channel: target.channel });
+    const presenter = new ReplyPresenter(new SlackSurface(this.app.client, target, logger), {
       progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
-      logger: this.options.logger.child({ channel: target.channel }),
+      logger,
     });
     const run = handler
-      .handle(incoming, renderer.sink, SLACK_FORMATTING)
-      .then(() => renderer.flushed())
+      .handle(incoming, presenter.sink, SLACK_FORMATTING)
+      .then(() => presenter.flushed())
       .catch((error: unknown) => this.options.logger.error({ err: error }, "Slack message handling failed"))
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
