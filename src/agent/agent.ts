@@ -12,7 +12,7 @@ import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplySink } from "../present/reply-events.ts";
-import type { SandboxSession } from "../sandbox/session.ts";
+import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { ConversationMessage } from "../store/types.ts";
 import { trimHistory } from "./history-trim.ts";
 import type { ChatModel, ModelTurn } from "./model-client.ts";

@@ -7,7 +7,7 @@
 import { humanSize } from "../files/human-size.ts";
 import { safeFileName, uniqueName } from "../files/safe-name.ts";
 import type { Logger } from "../logger.ts";
-import type { SandboxSession } from "../sandbox/session.ts";
+import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { Attachment } from "./incoming-message.ts";
 
 export interface CopiedAttachment {

@@ -13,8 +13,7 @@ import type { Logger } from "../logger.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
-import type { SandboxSession } from "../sandbox/session.ts";
-import type { SandboxManager } from "../sandbox/session-manager.ts";
+import type { Sandbox, SandboxSession } from "../sandbox/sandbox.ts";
 import type { Store } from "../store/types.ts";
 import { copyAttachments } from "./attachments.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
@@ -27,7 +26,7 @@ const DELIVERY_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 export interface BotOptions {
   store: Store;
-  sandbox: SandboxManager;
+  sandbox: Sandbox;
   /** Null when no LLM is configured: direct runs and commands still work. */
   model: ChatModel | null;
   agent: AgentConfig;
@@ -148,7 +147,7 @@ export class Bot {
     const now = this.now();
     await store.recordSandboxSession({
       conversationKey: key,
-      containerName: session.containerName,
+      containerName: session.location,
       createdAt: now,
       lastUsedAt: now,
     });

@@ -4,7 +4,7 @@
  * is untrusted text: parsed defensively, capped, and only ever shown to the model.
  */
 import type { FileSummary } from "../agent/system-prompt.ts";
-import type { SandboxSession } from "../sandbox/session.ts";
+import type { SandboxSession } from "../sandbox/sandbox.ts";
 
 const TABLE = /\.(csv|tsv|xlsx|xlsm|xls)$/i;
 const MAX_PREVIEWED = 5;

@@ -3,7 +3,7 @@
 import { humanSize } from "../files/human-size.ts";
 import { pngSize } from "../files/png-size.ts";
 import { FolderWriter } from "../files/save-to-folder.ts";
-import type { SandboxSession } from "../sandbox/session.ts";
+import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { Execution } from "../sandbox/types.ts";
 
 export interface SavedImage {

@@ -5,7 +5,7 @@
 
 import { humanSize } from "../files/human-size.ts";
 import { pngSize } from "../files/png-size.ts";
-import type { SandboxSession } from "../sandbox/session.ts";
+import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { Execution } from "../sandbox/types.ts";
 import type { CodeRunSummary, ReplySink } from "./reply-events.ts";
 

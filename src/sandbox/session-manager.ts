@@ -9,7 +9,8 @@ import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
 import type { SandboxLimits } from "./limits.ts";
-import { SandboxSession } from "./session.ts";
+import type { Sandbox } from "./sandbox.ts";
+import { ContainerSession } from "./session.ts";
 
 export interface SandboxManagerOptions {
   docker: Dockerode;
@@ -25,9 +26,9 @@ export interface SandboxManagerOptions {
   now?: () => number;
 }
 
-export class SandboxManager {
+export class SandboxManager implements Sandbox {
   readonly runtime: ContainerRuntime;
-  private readonly sessions = new Map<string, SandboxSession>();
+  private readonly sessions = new Map<string, ContainerSession>();
   private reaper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SandboxManagerOptions) {
@@ -45,11 +46,11 @@ export class SandboxManager {
   }
 
   /** The session for a key; its container starts (or is adopted) on first use. */
-  async acquire(key: string): Promise<SandboxSession> {
+  async acquire(key: string): Promise<ContainerSession> {
     const existing = this.sessions.get(key);
     if (existing && !existing.closed) return existing;
     await this.makeRoom();
-    const session = new SandboxSession(
+    const session = new ContainerSession(
       key,
       this.runtime,
       this.options.limits,

@@ -10,6 +10,7 @@ import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts
 import type { SandboxLimits } from "./limits.ts";
 import { containerLostNotice, idleRestartNotice, resultNotices } from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
+import type { SandboxSession } from "./sandbox.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
 import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
 
@@ -18,7 +19,7 @@ const OUTER_DEADLINE_MARGIN_MS = 10_000;
 
 class OuterDeadline extends Error {}
 
-export class SandboxSession {
+export class ContainerSession implements SandboxSession {
   private attached: AttachedContainer | null = null;
   private opening: Promise<AttachedContainer> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -39,6 +40,10 @@ export class SandboxSession {
 
   get containerName(): string {
     return this.runtime.containerName(this.key);
+  }
+
+  get location(): string {
+    return this.containerName;
   }
 
   /** Starts (or adopts) the container now instead of at the first use. */

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SandboxSession } from "../../src/sandbox/session.ts";
+import type { ContainerSession } from "../../src/sandbox/session.ts";
 import type { OutputEvent } from "../../src/sandbox/types.ts";
 import { createTestSandbox, type TestSandbox } from "../helpers/sandbox.ts";
 
 let sandbox: TestSandbox;
-let session: SandboxSession;
+let session: ContainerSession;
 
 beforeAll(async () => {
   sandbox = await createTestSandbox();

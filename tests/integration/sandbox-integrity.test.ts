@@ -7,12 +7,12 @@ import { PassThrough, Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
-import type { SandboxSession } from "../../src/sandbox/session.ts";
+import type { ContainerSession } from "../../src/sandbox/session.ts";
 import { createTestSandbox, TEST_LIMITS, type TestSandbox, testDocker } from "../helpers/sandbox.ts";
 
 const logLines: string[] = [];
 let sandbox: TestSandbox;
-let session: SandboxSession;
+let session: ContainerSession;
 
 beforeAll(async () => {
   const sink = new Writable({

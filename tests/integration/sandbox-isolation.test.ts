@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
-import type { SandboxSession } from "../../src/sandbox/session.ts";
+import type { ContainerSession } from "../../src/sandbox/session.ts";
 import { createTestSandbox, type TestSandbox } from "../helpers/sandbox.ts";
 
 let sandbox: TestSandbox;
-let session: SandboxSession;
+let session: ContainerSession;
 
 beforeAll(async () => {
   process.env.OPENAI_API_KEY = "sk-test-must-not-leak";

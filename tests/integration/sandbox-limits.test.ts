@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SandboxSession } from "../../src/sandbox/session.ts";
+import type { ContainerSession } from "../../src/sandbox/session.ts";
 import { createTestSandbox, TEST_LIMITS, type TestSandbox } from "../helpers/sandbox.ts";
 
 let sandbox: TestSandbox;
-let session: SandboxSession;
+let session: ContainerSession;
 const deadline = TEST_LIMITS.executionTimeoutMs;
 const grace = TEST_LIMITS.interruptGraceMs;
 

@@ -1,0 +1,31 @@
+/**
+ * The sandbox contract the core depends on. The Docker implementation is SandboxManager with
+ * its ContainerSessions; tests/fakes/sandbox has a scripted one that needs no Docker. Python
+ * errors, time-outs and crashes come back as an Execution; only infrastructure failures throw.
+ */
+import type { SandboxLimits } from "./limits.ts";
+import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
+
+/** One conversation's sandbox: a Python namespace and the files in /mnt/data. */
+export interface SandboxSession {
+  readonly key: string;
+  readonly limits: SandboxLimits;
+  /** Where the sandbox lives, for the store and for admins (a container name, for Docker). */
+  readonly location: string;
+  execute(code: string, options?: ExecuteOptions): Promise<Execution>;
+  putFile(path: string, data: Buffer): Promise<void>;
+  getFile(path: string, maxBytes?: number): Promise<Buffer>;
+  listFiles(): Promise<SandboxFile[]>;
+  /** A fresh Python process; with clearFiles, an empty /mnt/data too. */
+  reset(clearFiles: boolean): Promise<void>;
+}
+
+export interface Sandbox {
+  readonly limits: SandboxLimits;
+  /** The session for a conversation; it starts (or is picked up again) on first use. */
+  acquire(key: string): Promise<SandboxSession>;
+  /** Ends a conversation's sandbox: variables and files are gone. True if there was one. */
+  close(key: string): Promise<boolean>;
+  /** Lets go of every session without ending them, so the next process continues them. */
+  shutdown(): void;
+}
