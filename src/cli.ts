@@ -7,6 +7,7 @@ import { UsageError } from "./cli/usage-error.ts";
 import { loadConfig, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
+import { readPlatformSettings } from "./platforms.ts";
 import { createBotRuntime } from "./runtime.ts";
 import { openSandbox } from "./sandbox/open-sandbox.ts";
 
@@ -34,6 +35,8 @@ export async function runCli(
     }
     if (env === process.env) loadDotEnv();
     const config = loadConfig({ LOG_LEVEL: "warn", ...env });
+    // The admin's tools need no chat platform: incomplete platform settings are only a warning here.
+    for (const problem of readPlatformSettings(env).problems) io.stderr.write(`warning: ${problem}\n`);
     const logger = createLogger({ level: config.logLevel });
     const onBuildProgress = (line: string) => io.stderr.write(`[sandbox image] ${line}\n`);
     if (command === "ask") {

@@ -1,6 +1,8 @@
 /**
  * The only reader of process.env. Everything is validated once, at start-up, and every
  * problem is reported together with what to set, so an admin fixes .env in one pass.
+ * This file reads the core's settings; each chat platform reads its own with the same
+ * EnvReader (adapters/<platform>/…-config.ts), and src/platforms.ts composes them.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -42,17 +44,6 @@ export interface AgentConfig {
   maxAttachmentBytes: number;
 }
 
-export interface SlackConfig {
-  botToken: string;
-  /** Socket Mode when set (no public URL needed); HTTP mode otherwise. */
-  appToken: string | null;
-  signingSecret: string | null;
-  apiUrl: string;
-  port: number;
-  slashCommand: string;
-  ignoreOtherBots: boolean;
-}
-
 export interface Config {
   logLevel: string;
   dataDir: string;
@@ -61,12 +52,10 @@ export interface Config {
   sandbox: SandboxConfig;
   model: ModelConfig;
   agent: AgentConfig;
-  /** Null when Slack is not configured. */
-  slack: SlackConfig | null;
   followThreads: boolean;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /** Reads variables and remembers every problem instead of stopping at the first. */
 export class EnvReader {
@@ -191,39 +180,6 @@ function readAgent(read: EnvReader): AgentConfig {
   };
 }
 
-function readSlack(read: EnvReader): SlackConfig | null {
-  const botToken = read.optionalString("SLACK_BOT_TOKEN");
-  const appToken = read.optionalString("SLACK_APP_TOKEN");
-  const signingSecret = read.optionalString("SLACK_SIGNING_SECRET");
-  const apiUrl = read.url("SLACK_API_URL") ?? "https://slack.com/api/";
-  const port = read.number("SLACK_PORT", 3000, 1, 65_535);
-  const slashCommand = read.string("SLACK_SLASH_COMMAND", "/python");
-  const ignoreOtherBots = read.boolean("SLACK_IGNORE_BOTS", true);
-  if (!botToken) {
-    if (appToken || signingSecret)
-      read.problem("SLACK_BOT_TOKEN is missing (SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set).");
-    return null;
-  }
-  if (!botToken.startsWith("xoxb-")) read.problem("SLACK_BOT_TOKEN must be a bot token (xoxb-…).");
-  if (appToken && !appToken.startsWith("xapp-"))
-    read.problem("SLACK_APP_TOKEN must be an app-level token (xapp-…).");
-  if (!appToken && !signingSecret) {
-    read.problem(
-      "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) besides SLACK_BOT_TOKEN.",
-    );
-  }
-  if (!slashCommand.startsWith("/")) read.problem(`SLACK_SLASH_COMMAND=${slashCommand} must start with /.`);
-  return {
-    botToken,
-    appToken,
-    signingSecret,
-    apiUrl: apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`,
-    port,
-    slashCommand,
-    ignoreOtherBots,
-  };
-}
-
 export class ConfigError extends FatalError {
   constructor(readonly problems: string[]) {
     super(
@@ -255,7 +211,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     sandbox: readSandbox(read),
     model: readModel(read),
     agent: readAgent(read),
-    slack: readSlack(read),
     followThreads: read.boolean("FOLLOW_THREADS", true),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -4,31 +4,24 @@
  * an earlier run left stopped, and on SIGINT/SIGTERM finishes gracefully, leaving live
  * sandboxes running so the next start adopts them with their state.
  */
-import { SlackAdapter } from "../adapters/slack/slack-adapter.ts";
-import type { ChatAdapter } from "./bot/adapter.ts";
-import { type Config, ConfigError, loadConfig, loadDotEnv } from "./config.ts";
+import { ConfigError, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger } from "./logger.ts";
+import { createAdapters, loadBotConfig } from "./platforms.ts";
 import { createBotRuntime } from "./runtime.ts";
 
 export const BOT_SCOPE = "bot";
 
-function adaptersFor(config: Config, logger: Logger): ChatAdapter[] {
-  const adapters: ChatAdapter[] = [];
-  if (config.slack)
-    adapters.push(new SlackAdapter({ config: config.slack, logger: logger.child({ platform: "slack" }) }));
-  return adapters;
-}
-
 async function main(): Promise<number> {
-  let config: Config;
+  let loaded: ReturnType<typeof loadBotConfig>;
   try {
     loadDotEnv();
-    config = loadConfig();
+    loaded = loadBotConfig();
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\nSee .env.example for every setting.\n`);
     return error instanceof ConfigError ? 78 : 1;
   }
+  const { config, platforms } = loaded;
   const logger = createLogger({ level: config.logLevel });
   try {
     const runtime = await createBotRuntime(config, {
@@ -38,7 +31,7 @@ async function main(): Promise<number> {
     });
     await runtime.sandbox.removeStopped();
     runtime.sandbox.startReaper();
-    const adapters = adaptersFor(config, logger);
+    const adapters = createAdapters(platforms, logger);
     if (adapters.length === 0) {
       logger.error(
         "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see the README). " +

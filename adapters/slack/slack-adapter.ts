@@ -7,7 +7,6 @@ import { type AllMiddlewareArgs, App, type SlackCommandMiddlewareArgs } from "@s
 import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
 import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { HELP_TEXT } from "../../src/bot/user-messages.ts";
-import type { SlackConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
 import { boltLogger } from "./bolt-logger.ts";
@@ -20,6 +19,7 @@ import {
   type SlackFileRef,
   type SlackIdentity,
 } from "./parse.ts";
+import type { SlackConfig } from "./slack-config.ts";
 import { downloadSlackFile } from "./slack-files.ts";
 import { type SlackReplyTarget, SlackSurface } from "./slack-surface.ts";
 

@@ -86,6 +86,18 @@ describe("code-interpreter-bot exec", () => {
     expect((await cli(["sessions"])).stdout).not.toContain(session);
   });
 
+  it("runs code even when a chat platform's settings are incomplete, and warns about them", async () => {
+    const result = await runCliCaptured(["exec", "print('still works')"], {
+      ...env,
+      SLACK_BOT_TOKEN: "xoxb-only",
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("still works");
+    expect(result.stderr).toContain(
+      "warning: Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET",
+    );
+  });
+
   it("explains usage mistakes", async () => {
     expect((await cli(["exec", "--timeout", "soon", "1"])).stderr).toMatch(/--timeout soon/);
     expect((await cli(["frobnicate"])).code).toBe(2);

@@ -1,0 +1,49 @@
+/**
+ * The chat platforms, for the composition roots (main.ts and cli.ts): each platform's settings,
+ * read with the core's so that every problem is reported at once, and its adapter. The only
+ * place in src/ besides main.ts that knows the adapters.
+ */
+import { SlackAdapter } from "../adapters/slack/slack-adapter.ts";
+import { readSlackConfig, type SlackConfig } from "../adapters/slack/slack-config.ts";
+import type { ChatAdapter } from "./bot/adapter.ts";
+import { type Config, ConfigError, type Env, EnvReader, loadConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+export interface PlatformSettings {
+  /** Null when Slack is not configured. */
+  slack: SlackConfig | null;
+}
+
+/** The settings of every platform, and what is wrong with them. */
+export function readPlatformSettings(env: Env): { settings: PlatformSettings; problems: string[] } {
+  const read = new EnvReader(env);
+  const settings: PlatformSettings = { slack: readSlackConfig(read) };
+  return { settings, problems: read.problems };
+}
+
+/** The bot's whole configuration; throws one ConfigError that lists every problem, core and platforms. */
+export function loadBotConfig(
+  env: Env = process.env,
+  cwd: string = process.cwd(),
+): { config: Config; platforms: PlatformSettings } {
+  const { settings, problems } = readPlatformSettings(env);
+  let config: Config | null = null;
+  const all: string[] = [];
+  try {
+    config = loadConfig(env, cwd);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    all.push(...error.problems);
+  }
+  all.push(...problems);
+  if (all.length > 0 || config === null) throw new ConfigError(all);
+  return { config, platforms: settings };
+}
+
+export function createAdapters(platforms: PlatformSettings, logger: Logger): ChatAdapter[] {
+  const adapters: ChatAdapter[] = [];
+  if (platforms.slack) {
+    adapters.push(new SlackAdapter({ config: platforms.slack, logger: logger.child({ platform: "slack" }) }));
+  }
+  return adapters;
+}
