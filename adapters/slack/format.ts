@@ -4,8 +4,9 @@
  * lists or tables, and `&`, `<`, `>` must be sent as entities everywhere, code included.
  */
 import type { ChatFormatting } from "../../src/present/chat-formatting.ts";
+import { breakFences, trimTrailingNewlines } from "../shared/fences.ts";
 import { splitText } from "../shared/split-text.ts";
-import { breakFences, escapeMrkdwn, inline } from "./markdown-inline.ts";
+import { escapeMrkdwn, inline } from "./markdown-inline.ts";
 
 export { escapeMrkdwn };
 
@@ -25,9 +26,7 @@ const SLACK_KEEP_TOGETHER = /&(?:amp|lt|gt);|<[^<>\n]{1,2000}>|`[^`\n]{1,200}`/g
 
 /** A code block for `code`, or null when it does not fit in `maxChars` (upload it instead). */
 export function codeBlock(code: string, maxChars: number): string | null {
-  let end = code.length;
-  while (code[end - 1] === "\n" || code[end - 1] === "\r") end--;
-  const block = `\`\`\`\n${escapeMrkdwn(breakFences(code.slice(0, end)))}\n\`\`\``;
+  const block = `\`\`\`\n${escapeMrkdwn(breakFences(trimTrailingNewlines(code)))}\n\`\`\``;
   return block.length <= maxChars ? block : null;
 }
 

@@ -3,17 +3,14 @@
  * rules and rendered as Slack mrkdwn. Blocks (fences, lists, tables) are in format.ts.
  */
 
+import { breakFences } from "../shared/fences.ts";
+
 const MAX_LINK_DEPTH = 4;
 const MAX_DELIMITERS_PER_LINE = 400;
 const MAX_BRACKET_SCAN = 2_000;
 
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-/** A zero-width space inside every run of three backticks, so it cannot open or close a block. */
-export function breakFences(text: string): string {
-  return text.replace(/`{3,}/g, (run) => (run.match(/`{1,2}/g) ?? []).join("\u200b"));
 }
 
 // ── Inline ───────────────────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@
  * own hosts (or the configured API host), the size is checked before and while reading,
  * and an HTML sign-in page served in place of the file is an error, not data.
  */
-export class SlackFileError extends Error {}
+import { DownloadError, downloadCapped } from "../shared/capped-download.ts";
 
 export function mayReceiveToken(url: string, apiUrl: string): boolean {
   let target: URL;
@@ -31,37 +31,17 @@ export async function downloadSlackFile(
   },
 ): Promise<Buffer> {
   if (!mayReceiveToken(url, options.apiUrl)) {
-    throw new SlackFileError("the file link does not point at Slack, so it was not downloaded");
+    throw new DownloadError("the file link does not point at Slack, so it was not downloaded");
   }
-  // Every wait has a deadline: a download that stalls must not hold the conversation.
-  const deadline = AbortSignal.timeout(options.timeoutMs ?? 120_000);
-  const response = await (options.fetch ?? fetch)(url, {
-    headers: { authorization: `Bearer ${options.token}` },
-    signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
-  });
-  if (!response.ok) throw new SlackFileError(`Slack answered ${response.status} when asked for the file`);
-  const type = response.headers.get("content-type") ?? "";
-  if (type.includes("text/html") && !options.expectedMime.includes("html")) {
-    await response.body?.cancel();
-    throw new SlackFileError(
+  return downloadCapped(url, {
+    host: "Slack",
+    maxBytes: options.maxBytes,
+    expectedMime: options.expectedMime,
+    htmlProblem:
       "Slack sent a sign-in page instead of the file (the app needs the files:read scope, and to be in the channel)",
-    );
-  }
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > options.maxBytes) {
-    await response.body?.cancel();
-    throw new SlackFileError(`it is larger than the ${Math.round(options.maxBytes / 1024 / 1024)} MB limit`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.length;
-    if (size > options.maxBytes) {
-      throw new SlackFileError(
-        `it is larger than the ${Math.round(options.maxBytes / 1024 / 1024)} MB limit`,
-      );
-    }
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks, size);
+    headers: { authorization: `Bearer ${options.token}` },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
 }

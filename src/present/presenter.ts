@@ -179,7 +179,7 @@ export class ReplyPresenter {
 
   private async code(code: string): Promise<void> {
     const { icons } = this.text;
-    const block = this.text.codeBlock(code, this.surface.limits.codeChars);
+    const block = this.text.codeBlock(code, this.surface.limits.codeChars, "python");
     if (block === null) {
       this.codeMessage = null;
       await this.upload(

@@ -39,8 +39,8 @@ export interface SurfaceText {
   fromMarkdown(markdown: string): string;
   /** Literal text (a file name, an error message) made safe to show as it is. */
   literal(text: string): string;
-  /** A code block for `code`, or null when it would be longer than `maxChars`. */
-  codeBlock(code: string, maxChars: number): string | null;
+  /** A code block for `code` (highlighted as `language` where the platform can), or null when it would be longer than `maxChars`. */
+  codeBlock(code: string, maxChars: number, language?: "python"): string | null;
   /** Splits the platform's text into messages of at most `limit` characters, losing none. */
   split(text: string, limit: number): string[];
   readonly icons: StatusIcons;

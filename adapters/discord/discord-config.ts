@@ -1,0 +1,43 @@
+/** Discord's settings, read and checked with the core's EnvReader so every problem is reported at once. */
+import type { EnvReader } from "../../src/config.ts";
+
+export interface DiscordConfig {
+  token: string;
+  /** The REST base, without the version: Discord's own, or a proxy's (tests point it at a fake). */
+  apiUrl: string;
+  /** Registers the slash commands in this guild only (instant, for development); global when null. */
+  guildId: string | null;
+  ignoreOtherBots: boolean;
+  /** The largest file the bot attaches; Discord's limit depends on the server's boost level. */
+  uploadLimitBytes: number;
+}
+
+const SNOWFLAKE = /^\d{17,20}$/;
+
+/** Null when Discord is not configured (no DISCORD_TOKEN). */
+export function readDiscordConfig(read: EnvReader): DiscordConfig | null {
+  const token = read.optionalString("DISCORD_TOKEN");
+  const apiUrl = read.url("DISCORD_API_URL") ?? "https://discord.com/api";
+  const guildId = read.optionalString("DISCORD_GUILD_ID");
+  const ignoreOtherBots = read.boolean("DISCORD_IGNORE_BOTS", true);
+  const uploadMb = read.number("DISCORD_UPLOAD_LIMIT_MB", 10, 1, 500);
+  if (!token) {
+    if (guildId) read.problem("DISCORD_TOKEN is missing (DISCORD_GUILD_ID is set).");
+    return null;
+  }
+  // A bot token is three dot-separated parts; a pasted client secret or OAuth token is not.
+  if (token.split(".").length !== 3) {
+    read.problem(
+      "DISCORD_TOKEN does not look like a bot token (Developer Portal → your app → Bot → Reset Token).",
+    );
+  }
+  if (guildId && !SNOWFLAKE.test(guildId))
+    read.problem(`DISCORD_GUILD_ID=${guildId} is not a Discord id (a long number).`);
+  return {
+    token,
+    apiUrl: apiUrl.replace(/\/+$/, ""),
+    guildId,
+    ignoreOtherBots,
+    uploadLimitBytes: uploadMb * 1024 * 1024,
+  };
+}
