@@ -1,7 +1,8 @@
 /**
  * What "done" means for a chat adapter, independent of the platform: every adapter's test
  * runs this suite through a driver that speaks its platform's real protocol to the real SDK.
- * The fake OpenAI server scripts the model; the sandbox is the real Docker one.
+ * The fake OpenAI server scripts the model; the sandbox is the real Docker one, or the scripted
+ * one from tests/fakes/sandbox for a run that needs no Docker.
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,6 +111,13 @@ export function adapterContract(platform: string, setup: () => Promise<ContractC
       expect(await ctx.driver.waitForReply(second)).toBe("done");
       expect(ctx.driver.view(first.thread).texts.join("\n")).toContain("It is 42.");
       expect(ctx.model.pending()).toBe(0);
+      // The model's line is scripted; what proves the variable survived is what the sandbox printed.
+      const messages = (ctx.model.requests.at(-1)?.body.messages ?? []) as Array<{
+        role?: string;
+        content?: unknown;
+      }>;
+      const toolResult = messages.filter((message) => message.role === "tool").at(-1);
+      expect(String(toolResult?.content)).toMatch(/\b42\b/);
     });
 
     it("handles a repeated delivery once", async () => {

@@ -1,6 +1,7 @@
 /**
  * The whole core wired for a test: the real `openai` client against the fake OpenAI server
- * over HTTP, the real Docker sandbox, a real SQLite file, and the in-memory adapter.
+ * over HTTP, the real Docker sandbox (or a sandbox the test passes in, such as the scripted
+ * FakeSandbox), a real SQLite file, and the in-memory adapter.
  */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,14 +12,27 @@ import { InMemoryAdapter } from "../../src/bot/in-memory-adapter.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
+import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import type { Store } from "../../src/store/types.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai/fake-openai-server.ts";
-import { createTestSandbox, type TestSandbox } from "./sandbox.ts";
+import { createTestSandbox } from "./sandbox.ts";
+
+/** The sandbox a harness runs on, and how to let go of it when the harness closes. */
+export interface HarnessSandbox {
+  manager: Sandbox;
+  cleanup: () => Promise<void>;
+}
+
+export interface BotHarnessOptions {
+  /** Runs the bot on this sandbox instead of a fresh Docker one; the harness shuts it down on close. */
+  sandbox?: Sandbox;
+}
 
 export interface BotHarness {
   fake: FakeOpenAI;
-  sandbox: TestSandbox;
+  /** Docker's (a TestSandbox) unless the harness was given a sandbox. */
+  sandbox: HarnessSandbox;
   config: Config;
   databasePath: string;
   store: Store;
@@ -32,9 +46,13 @@ export interface BotHarness {
 export async function createBotHarness(
   env: Record<string, string> = {},
   withModel = true,
+  options: BotHarnessOptions = {},
 ): Promise<BotHarness> {
   const fake = await startFakeOpenAI();
-  const sandbox = await createTestSandbox();
+  const given = options.sandbox;
+  const sandbox: HarnessSandbox = given
+    ? { manager: given, cleanup: async () => given.shutdown() }
+    : await createTestSandbox();
   const databasePath = path.join(await mkdtemp(path.join(tmpdir(), "cib-bot-")), "bot.sqlite");
   const config = loadConfig({
     ...(withModel ? { OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL } : {}),

@@ -1,10 +1,12 @@
 /**
  * The Slack adapter on the real Bolt, against the fake Slack (Web API, Socket Mode, signed
- * HTTP) and the fake OpenAI server, with the real sandbox: what a workspace would see.
+ * HTTP) and the fake OpenAI server, with the real sandbox (or a given one, such as the
+ * scripted FakeSandbox): what a workspace would see.
  */
 import { createServer } from "node:net";
 import { SlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import { silentLogger } from "../../src/logger.ts";
+import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
 import { type BotHarness, createBotHarness } from "./bot-harness.ts";
@@ -31,10 +33,19 @@ export async function freePort(): Promise<number> {
 }
 
 export async function createSlackHarness(
-  options: { mode?: "socket" | "http"; env?: Record<string, string> } = {},
+  options: {
+    mode?: "socket" | "http";
+    env?: Record<string, string>;
+    /** Runs on this sandbox instead of a fresh Docker one. */
+    sandbox?: Sandbox;
+  } = {},
 ): Promise<SlackHarness> {
   const slack = await startFakeSlack();
-  const bot = await createBotHarness({ MAX_ATTACHMENT_MB: "1", ...options.env });
+  const bot = await createBotHarness(
+    { MAX_ATTACHMENT_MB: "1", ...options.env },
+    true,
+    options.sandbox ? { sandbox: options.sandbox } : {},
+  );
   const port = await freePort();
   const http = options.mode === "http";
   const adapter = new SlackAdapter({
