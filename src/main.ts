@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     const adapters = createAdapters(platforms, logger);
     if (adapters.length === 0) {
       logger.error(
-        "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see the README). " +
+        "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN, or DISCORD_TOKEN (see the README). " +
           "The sandbox and model also work from the terminal: npx code-interpreter-bot ask 'plot a sine wave'",
       );
       await runtime.close();

@@ -3,6 +3,8 @@
  * read with the core's so that every problem is reported at once, and its adapter. The only
  * place in src/ besides main.ts that knows the adapters.
  */
+import { DiscordAdapter } from "../adapters/discord/discord-adapter.ts";
+import { type DiscordConfig, readDiscordConfig } from "../adapters/discord/discord-config.ts";
 import { SlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import { readSlackConfig, type SlackConfig } from "../adapters/slack/slack-config.ts";
 import type { ChatAdapter } from "./bot/adapter.ts";
@@ -12,12 +14,14 @@ import type { Logger } from "./logger.ts";
 export interface PlatformSettings {
   /** Null when Slack is not configured. */
   slack: SlackConfig | null;
+  /** Null when Discord is not configured. */
+  discord: DiscordConfig | null;
 }
 
 /** The settings of every platform, and what is wrong with them. */
 export function readPlatformSettings(env: Env): { settings: PlatformSettings; problems: string[] } {
   const read = new EnvReader(env);
-  const settings: PlatformSettings = { slack: readSlackConfig(read) };
+  const settings: PlatformSettings = { slack: readSlackConfig(read), discord: readDiscordConfig(read) };
   return { settings, problems: read.problems };
 }
 
@@ -44,6 +48,11 @@ export function createAdapters(platforms: PlatformSettings, logger: Logger): Cha
   const adapters: ChatAdapter[] = [];
   if (platforms.slack) {
     adapters.push(new SlackAdapter({ config: platforms.slack, logger: logger.child({ platform: "slack" }) }));
+  }
+  if (platforms.discord) {
+    adapters.push(
+      new DiscordAdapter({ config: platforms.discord, logger: logger.child({ platform: "discord" }) }),
+    );
   }
   return adapters;
 }

@@ -32,4 +32,25 @@ describe("platform settings", () => {
     expect(readPlatformSettings({}).settings.slack).toBeNull();
     expect(readPlatformSettings({}).problems).toEqual([]);
   });
+
+  it("reads Discord's settings beside Slack's, and checks them", () => {
+    const token = "MTAxMDEwMTAxMDEwMTAxMDEw.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB";
+    const { platforms } = loadBotConfig(
+      { DISCORD_TOKEN: token, DISCORD_GUILD_ID: "123456789012345678" },
+      "/srv/bot",
+    );
+    expect(platforms.discord).toEqual({
+      token,
+      apiUrl: "https://discord.com/api",
+      guildId: "123456789012345678",
+      ignoreOtherBots: true,
+      uploadLimitBytes: 10 * 1024 * 1024,
+    });
+    expect(
+      readPlatformSettings({ DISCORD_TOKEN: "client-secret", DISCORD_GUILD_ID: "general" }).problems,
+    ).toEqual([
+      "DISCORD_TOKEN does not look like a bot token (Developer Portal → your app → Bot → Reset Token).",
+      "DISCORD_GUILD_ID=general is not a Discord id (a long number).",
+    ]);
+  });
 });

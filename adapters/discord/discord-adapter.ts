@@ -1,0 +1,370 @@
+/**
+ * Discord on discord.js 14: a mention in a channel gets a thread started from the message and
+ * the answer there; messages in a thread the bot answered in are followed; DMs are one long
+ * conversation; slash commands (commands in discord-commands.ts) ask, run code, reset and
+ * list files. Each reply goes through the shared ReplyPresenter on a Discord surface.
+ * discord.js owns the gateway (heartbeats, resume, reconnect) and the REST queue (429s).
+ */
+import {
+  ChannelType,
+  Client,
+  Events,
+  GatewayIntentBits,
+  type Interaction,
+  type Message,
+  MessageFlags,
+  MessageType,
+  Partials,
+  PermissionsBitField,
+  type RepliableInteraction,
+  type SendableChannels,
+} from "discord.js";
+import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
+import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
+import type { Logger } from "../../src/logger.ts";
+import { ReplyPresenter } from "../../src/present/presenter.ts";
+import type { ReplySurface } from "../../src/present/surface.ts";
+import {
+  codeModal,
+  commandDefinitions,
+  readCommand,
+  readModalCode,
+  replyWithHelp,
+} from "./discord-commands.ts";
+import type { DiscordConfig } from "./discord-config.ts";
+import { downloadDiscordFile } from "./discord-files.ts";
+import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
+import { DISCORD_FORMATTING, escapeDiscord } from "./format.ts";
+import {
+  conversationOf,
+  type DiscordAttachmentRef,
+  type DiscordMessageView,
+  parseDiscordMessage,
+  threadName,
+} from "./parse.ts";
+
+export interface DiscordAdapterOptions {
+  config: DiscordConfig;
+  logger: Logger;
+  /** How often the progress message may be edited while text streams. */
+  progressIntervalMs?: number;
+}
+
+/** What the bot needs in a server: read and answer, in threads it starts, with files and reactions. */
+export const BOT_PERMISSIONS = new PermissionsBitField([
+  "ViewChannel",
+  "SendMessages",
+  "SendMessagesInThreads",
+  "CreatePublicThreads",
+  "ReadMessageHistory",
+  "AttachFiles",
+  "AddReactions",
+]);
+
+export class DiscordAdapter implements ChatAdapter {
+  readonly platform = "discord";
+  private client: Client | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: DiscordAdapterOptions) {}
+
+  async start(handler: MessageHandler): Promise<void> {
+    const { config, logger } = this.options;
+    const client = new Client({
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.MessageContent,
+        GatewayIntentBits.DirectMessages,
+      ],
+      // DM channels are not cached before their first message arrives.
+      partials: [Partials.Channel, Partials.Message],
+      allowedMentions: NO_MENTIONS,
+      // Every REST call has a deadline; discord.js queues and retries rate-limited ones.
+      rest: { api: config.apiUrl, timeout: 30_000 },
+    });
+    client.on(Events.MessageCreate, (message) => void this.onMessage(handler, message));
+    client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(handler, interaction));
+    client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));
+    client.on(Events.ShardDisconnect, (event, shard) =>
+      logger.warn({ code: event.code, shard }, "Discord gateway disconnected"),
+    );
+    client.on(Events.ShardResume, (shard, replayed) =>
+      logger.info({ shard, replayed }, "Discord gateway resumed"),
+    );
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    await client.login(config.token);
+    await ready;
+    this.client = client;
+    await this.registerCommands(client);
+    const user = client.user;
+    logger.info({ botUserId: user?.id, guilds: client.guilds.cache.size }, "Discord adapter started");
+    if (client.guilds.cache.size === 0)
+      logger.info(
+        { inviteUrl: this.inviteUrl(client) },
+        "the bot is in no server yet: open this link to add it",
+      );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.client?.destroy();
+    this.client = null;
+  }
+
+  inviteUrl(client: Client): string {
+    const id = client.application?.id ?? client.user?.id ?? "";
+    return `https://discord.com/oauth2/authorize?client_id=${id}&scope=bot+applications.commands&permissions=${BOT_PERMISSIONS.bitfield}`;
+  }
+
+  private async registerCommands(client: Client): Promise<void> {
+    const { guildId } = this.options.config;
+    try {
+      if (guildId) await client.application?.commands.set(commandDefinitions(), guildId);
+      else await client.application?.commands.set(commandDefinitions());
+    } catch (error) {
+      // The bot still answers mentions and DMs without its commands; say why they are missing.
+      this.options.logger.error({ err: error, guildId }, "could not register the slash commands");
+    }
+  }
+
+  private async onMessage(handler: MessageHandler, message: Message): Promise<void> {
+    const client = this.client;
+    const botUserId = client?.user?.id;
+    if (!client || !botUserId) return;
+    const parsed = parseDiscordMessage(messageView(message, botUserId), {
+      botUserId,
+      ignoreOtherBots: this.options.config.ignoreOtherBots,
+    });
+    if (!parsed) return;
+    try {
+      let channel = message.channel as SendableChannels;
+      let threadId: string | undefined;
+      if (parsed.placement.kind === "new-thread") {
+        const thread = await message.startThread({
+          name: threadName(parsed.text),
+          autoArchiveDuration: 1440,
+        });
+        channel = thread;
+        threadId = thread.id;
+      }
+      const incoming: IncomingMessage = {
+        deliveryId: parsed.deliveryId,
+        conversation: conversationOf(parsed.placement, threadId),
+        author: { id: parsed.authorId, name: message.author.username },
+        text: parsed.text,
+        attachments: parsed.attachments.map((file) => this.attachment(file)),
+        addressed: parsed.addressed,
+        ...(parsed.command ? { command: parsed.command } : {}),
+      };
+      const logger = this.options.logger.child({ channel: channel.id });
+      this.dispatch(
+        handler,
+        incoming,
+        new DiscordChannelSurface(channel, message, this.uploadLimit(), logger),
+      );
+    } catch (error) {
+      this.options.logger.error({ err: error, message: message.id }, "could not answer a Discord message");
+    }
+  }
+
+  private async onInteraction(handler: MessageHandler, interaction: Interaction): Promise<void> {
+    try {
+      if (interaction.isModalSubmit()) {
+        const code = readModalCode(interaction);
+        if (code === null) return;
+        await interaction.deferReply();
+        await this.answerRun(handler, interaction, { text: code, forceDirectRun: true, attachment: null });
+        return;
+      }
+      if (!interaction.isChatInputCommand()) return;
+      const request = readCommand(interaction);
+      if (!request) return;
+      if (request.kind === "help") return await replyWithHelp(interaction);
+      if (request.kind === "code-box") {
+        await interaction.showModal(codeModal());
+        return;
+      }
+      if (request.kind === "command") {
+        const channel = interaction.channel;
+        if (!channel?.isThread() && !channel?.isDMBased()) {
+          await interaction.reply({
+            content: `Each conversation lives in its own thread: use \`/${request.command}\` inside the thread you want to ${request.command === "reset" ? "start over" : "list the files of"}.`,
+            flags: MessageFlags.Ephemeral,
+          });
+          return;
+        }
+        await interaction.deferReply();
+        const incoming = this.interactionMessage(interaction, interaction.commandName, {
+          command: request.command,
+          conversation: conversationOf(
+            channel.isThread()
+              ? {
+                  kind: "thread",
+                  guildId: interaction.guildId ?? "",
+                  parentId: channel.parentId ?? "",
+                  threadId: channel.id,
+                }
+              : { kind: "dm", channelId: channel.id },
+          ),
+        });
+        this.dispatch(
+          handler,
+          incoming,
+          new DiscordInteractionSurface(interaction, this.uploadLimit(), false),
+        );
+        return;
+      }
+      await interaction.deferReply();
+      await this.answerRun(handler, interaction, request);
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, interaction: interaction.id },
+        "could not answer a Discord interaction",
+      );
+    }
+  }
+
+  /** A question or code from a command: the answer continues in a thread where possible. */
+  private async answerRun(
+    handler: MessageHandler,
+    interaction: RepliableInteraction,
+    request: {
+      text: string;
+      forceDirectRun: boolean;
+      attachment: DiscordAttachmentRef | Omit<DiscordAttachmentRef, "id"> | null;
+    },
+  ): Promise<void> {
+    const channel = interaction.channel;
+    const verb = request.forceDirectRun ? "ran" : "asked";
+    const header = `<@${interaction.user.id}> ${verb}: ${escapeDiscord(firstLine(request.text))}`;
+    const original = await interaction.editReply({ content: header, allowedMentions: NO_MENTIONS });
+    let surface: ReplySurface = new DiscordInteractionSurface(interaction, this.uploadLimit(), true);
+    let conversation = conversationOf({ kind: "dm", channelId: channel?.id ?? interaction.user.id });
+    if (channel?.isThread()) {
+      conversation = conversationOf({
+        kind: "thread",
+        guildId: interaction.guildId ?? "",
+        parentId: channel.parentId ?? "",
+        threadId: channel.id,
+      });
+      surface = this.channelSurface(channel);
+    } else if (channel && !channel.isDMBased() && interaction.guildId) {
+      try {
+        const thread = await original.startThread({
+          name: threadName(request.text),
+          autoArchiveDuration: 1440,
+        });
+        conversation = conversationOf(
+          { kind: "new-thread", guildId: interaction.guildId, channelId: channel.id, messageId: original.id },
+          thread.id,
+        );
+        surface = this.channelSurface(thread);
+      } catch (error) {
+        // No thread here (permissions, channel type): the answer stays in follow-ups.
+        this.options.logger.info(
+          { err: error, channel: channel.id },
+          "no thread for a command; answering in follow-ups",
+        );
+        conversation = conversationOf({
+          kind: "new-thread",
+          guildId: interaction.guildId,
+          channelId: channel.id,
+          messageId: original.id,
+        });
+      }
+    }
+    const incoming = this.interactionMessage(interaction, request.text, {
+      conversation,
+      ...(request.forceDirectRun ? { forceDirectRun: true } : {}),
+      attachments: request.attachment ? [this.attachment({ id: "command", ...request.attachment })] : [],
+    });
+    this.dispatch(handler, incoming, surface);
+  }
+
+  private interactionMessage(
+    interaction: RepliableInteraction,
+    text: string,
+    extra: Partial<IncomingMessage> & Pick<IncomingMessage, "conversation">,
+  ): IncomingMessage {
+    return {
+      deliveryId: `discord:interaction:${interaction.id}`,
+      author: { id: interaction.user.id, name: interaction.user.username },
+      text,
+      attachments: [],
+      addressed: true,
+      ...extra,
+    };
+  }
+
+  private channelSurface(channel: SendableChannels): ReplySurface {
+    const logger = this.options.logger.child({ channel: channel.id });
+    return new DiscordChannelSurface(channel, null, this.uploadLimit(), logger);
+  }
+
+  /** Runs the request in the background, so the gateway's events keep flowing. */
+  private dispatch(handler: MessageHandler, incoming: IncomingMessage, surface: ReplySurface): void {
+    const logger = this.options.logger.child({ conversation: incoming.conversation.thread });
+    const presenter = new ReplyPresenter(surface, {
+      progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
+      logger,
+    });
+    const run = handler
+      .handle(incoming, presenter.sink, DISCORD_FORMATTING)
+      .then(() => presenter.flushed())
+      .catch((error: unknown) => logger.error({ err: error }, "Discord message handling failed"))
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+
+  private uploadLimit(): number {
+    return this.options.config.uploadLimitBytes;
+  }
+
+  private attachment(file: DiscordAttachmentRef): Attachment {
+    const mimeType = file.contentType ?? "application/octet-stream";
+    return {
+      name: file.name,
+      mimeType,
+      size: file.size,
+      fetch: (maxBytes, signal) =>
+        downloadDiscordFile(file.url, { maxBytes, expectedMime: mimeType, ...(signal ? { signal } : {}) }),
+    };
+  }
+}
+
+/** The fields the message rules read, copied out of a discord.js Message. */
+export function messageView(message: Message, botUserId: string): DiscordMessageView {
+  const channel = message.channel;
+  const kind = channel.isDMBased()
+    ? "dm"
+    : channel.isThread()
+      ? "thread"
+      : channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement
+        ? "text"
+        : "other";
+  return {
+    id: message.id,
+    channelId: message.channelId,
+    guildId: message.guildId,
+    channelKind: kind,
+    parentId: channel.isThread() ? channel.parentId : null,
+    content: message.content,
+    author: { id: message.author.id, bot: message.author.bot },
+    isUserContent: message.type === MessageType.Default || message.type === MessageType.Reply,
+    // Only a mention of the bot itself: @everyone and role mentions do not address it.
+    mentionsBot: message.mentions.users.has(botUserId),
+    attachments: [...message.attachments.values()].map((file) => ({
+      id: file.id,
+      url: file.url,
+      name: file.name,
+      size: file.size,
+      contentType: file.contentType ?? null,
+    })),
+  };
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split("\n")[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
