@@ -1,0 +1,407 @@
+/**
+ * A fake Discord (API v10) on 127.0.0.1 for driving the real discord.js `Client` over real HTTP
+ * and WebSocket: REST under `/api/v10`, the gateway at `/gateway` (the URL `GET /gateway/bot`
+ * hands out), and the CDN for attachments, all on one port. Tests make users act (messages,
+ * DMs, commands, modals, threads), make Discord misbehave (dropped connections, RECONNECT,
+ * INVALID_SESSION, 429s), and read what the bot did from the recorded state.
+ */
+import type { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Cdn } from "./cdn.ts";
+import { GatewayServer } from "./gateway.ts";
+import { InteractionStore } from "./interactions.ts";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "./limits.ts";
+import { MessageStore } from "./messages.ts";
+import { channelObject } from "./payloads.ts";
+import { applicationFlags, botToken, PRIVILEGED_INTENTS, Snowflakes } from "./protocol.ts";
+import { RateLimits } from "./rate-limits.ts";
+import { Recorder, type WaitOptions } from "./recorder.ts";
+import { API_PREFIX, RestApi } from "./rest.ts";
+import { commandRoutes } from "./rest-commands.ts";
+import { interactionRoutes } from "./rest-interactions.ts";
+import { messageRoutes } from "./rest-messages.ts";
+import { metaRoutes, type RestDeps } from "./rest-routes.ts";
+import type {
+  CdnDownload,
+  CommandInput,
+  DmInput,
+  FakeApplication,
+  FakeCdn,
+  FakeChannel,
+  FakeDiscordEvents,
+  FakeDiscordOptions,
+  FakeGuild,
+  FakeInteraction,
+  FakeInteractionResponse,
+  FakeMessage,
+  FakeReaction,
+  FakeThread,
+  FakeTyping,
+  FakeUser,
+  GatewayConnectionRecord,
+  GatewayFrame,
+  IdentifyRecord,
+  ModalSubmitInput,
+  RateLimitOptions,
+  RecordedCall,
+  RegisteredCommands,
+  ResumeRecord,
+  RouteName,
+  ThreadInput,
+  UserMessageInput,
+} from "./types.ts";
+import { type DiscordErrorBody, errorMessage, isRecord, sendText } from "./wire.ts";
+import type { WireMessage } from "./wire-types.ts";
+import { World } from "./world.ts";
+
+export type { WaitOptions } from "./recorder.ts";
+export type * from "./types.ts";
+export type * from "./wire-types.ts";
+
+export const DISCORD_HEARTBEAT_INTERVAL_MS = 41_250;
+const DEFAULT_ROUTE_LIMIT = { limit: 50, windowMs: 1_000 };
+
+interface Parts {
+  origin: string;
+  token: string;
+  world: World;
+  recorder: Recorder;
+  cdn: Cdn;
+  gateway: GatewayServer;
+  messages: MessageStore;
+  interactions: InteractionStore;
+  limits: RateLimits;
+  stop(): Promise<void>;
+}
+
+export class FakeDiscord {
+  /** Pass as the client's `rest.api`; discord.js adds `/v10`. */
+  readonly apiUrl: string;
+  readonly gatewayUrl: string;
+  readonly origin: string;
+  readonly token: string;
+  readonly botUser: FakeUser;
+  readonly application: FakeApplication;
+  readonly guild: FakeGuild;
+  /** The guild's text channel. */
+  readonly channel: FakeChannel;
+  /** The default human author of messages, DMs and commands. */
+  readonly user: FakeUser;
+  /** Hosts users' files; `add()` returns the attachment object for a message or command. */
+  readonly cdn: FakeCdn;
+  private readonly recorder: Recorder;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly parts: Parts) {
+    this.origin = parts.origin;
+    this.apiUrl = `${parts.origin}${API_PREFIX}`;
+    this.gatewayUrl = parts.gateway.url;
+    this.token = parts.token;
+    this.botUser = parts.world.botUser;
+    this.application = parts.world.application;
+    this.guild = parts.world.guild;
+    this.channel = parts.world.channel;
+    this.user = parts.world.user;
+    this.cdn = parts.cdn;
+    this.recorder = parts.recorder;
+  }
+
+  static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+    const ids = new Snowflakes();
+    const privilegedIntents = options.privilegedIntents ?? PRIVILEGED_INTENTS;
+    const world = new World(ids, {
+      botUsername: options.botUsername ?? "fakebot",
+      guildName: options.guildName ?? "Fake Guild",
+      channelName: options.channelName ?? "general",
+      applicationFlags: applicationFlags(privilegedIntents),
+    });
+    const recorder = new Recorder();
+    const token = options.token ?? botToken(world.botUser.id);
+    const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+
+    // Assigned once the port is known; no request can arrive before that.
+    let route: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async () => {};
+    const server = createServer((req, res) => {
+      route(req, res).catch((error: unknown) => {
+        if (res.headersSent) res.destroy();
+        else sendText(res, 500, `fake Discord: ${errorMessage(error)}`);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("fake Discord: no TCP address");
+    const origin = `http://127.0.0.1:${address.port}`;
+
+    const cdn = new Cdn(origin, ids, recorder, () => world.channel.id);
+    const gateway = new GatewayServer({
+      token,
+      world,
+      recorder,
+      wsOrigin: `ws://127.0.0.1:${address.port}`,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DISCORD_HEARTBEAT_INTERVAL_MS,
+      privilegedIntents,
+    });
+    const messages = new MessageStore({
+      world,
+      cdn,
+      ids,
+      recorder,
+      maxUploadBytes,
+      dispatch: (t, d, flags) => gateway.dispatch(t, d, flags),
+    });
+    const interactions = new InteractionStore({
+      world,
+      ids,
+      recorder,
+      messages,
+      maxUploadBytes,
+      deadlineMs: options.interactionDeadlineMs ?? 3_000,
+      dispatch: (t, d) => gateway.dispatch(t, d, { inGuild: false, contentGated: false }),
+    });
+    const limits = new RateLimits(options.routeLimit ?? DEFAULT_ROUTE_LIMIT);
+    const deps: RestDeps = { token, world, ids, recorder, messages, interactions, gateway };
+    const rest = new RestApi(
+      [...metaRoutes(deps), ...commandRoutes(deps), ...messageRoutes(deps), ...interactionRoutes(deps)],
+      { token, recorder, limits },
+    );
+    server.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+    route = async (req, res) => {
+      const url = new URL(req.url ?? "/", origin);
+      if (rest.handles(url.pathname)) return rest.handle(req, res, url);
+      if (cdn.handles(url.pathname)) return cdn.serve(req, res);
+      sendText(res, 404, "Not Found");
+    };
+
+    const stop = async () => {
+      await gateway.close();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    };
+    return new FakeDiscord({
+      origin,
+      token,
+      world,
+      recorder,
+      cdn,
+      gateway,
+      messages,
+      interactions,
+      limits,
+      stop,
+    });
+  }
+
+  // Recorded state.
+
+  get events(): EventEmitter<FakeDiscordEvents> {
+    return this.recorder.events;
+  }
+  /** Every REST request, in arrival order. */
+  get calls(): RecordedCall[] {
+    return this.recorder.calls;
+  }
+  /** The bot's messages, in the order it posted them, interaction responses included. */
+  get messages(): FakeMessage[] {
+    return this.recorder.messages;
+  }
+  get reactions(): FakeReaction[] {
+    return this.recorder.reactions;
+  }
+  get typing(): FakeTyping[] {
+    return this.recorder.typing;
+  }
+  get threads(): FakeThread[] {
+    return this.recorder.threads;
+  }
+  get interactions(): FakeInteraction[] {
+    return this.recorder.interactions;
+  }
+  get interactionResponses(): FakeInteractionResponse[] {
+    return this.recorder.interactionResponses;
+  }
+  get followUps(): FakeMessage[] {
+    return this.recorder.messages.filter((m) => m.via === "follow-up");
+  }
+  get registeredCommands(): RegisteredCommands {
+    return this.recorder.registeredCommands;
+  }
+  get identifies(): IdentifyRecord[] {
+    return this.recorder.identifies;
+  }
+  get resumes(): ResumeRecord[] {
+    return this.recorder.resumes;
+  }
+  get connections(): GatewayConnectionRecord[] {
+    return this.recorder.connections;
+  }
+  /** Every gateway frame in both directions, as JSON before any compression. */
+  get frames(): GatewayFrame[] {
+    return this.recorder.frames;
+  }
+  get downloads(): CdnDownload[] {
+    return this.recorder.downloads;
+  }
+
+  messagesIn(channel: FakeChannel | string): FakeMessage[] {
+    const id = typeof channel === "string" ? channel : channel.id;
+    return this.recorder.messages.filter((m) => m.channel_id === id);
+  }
+
+  /** Resolves with `check()`'s first truthy value, re-checked on every change to the fake's state. */
+  waitFor<T>(check: () => T | undefined | null | false, options?: WaitOptions): Promise<T> {
+    return this.recorder.waitFor(check, options);
+  }
+
+  // The world.
+
+  addUser(options: { username?: string; globalName?: string; bot?: boolean } = {}): FakeUser {
+    return this.parts.world.addUser(options);
+  }
+
+  /** A new text channel in the guild; a connected bot hears of it through CHANNEL_CREATE. */
+  addChannel(name: string): FakeChannel {
+    const { world, gateway } = this.parts;
+    const channel = world.addTextChannel(name);
+    gateway.dispatch("CHANNEL_CREATE", channelObject(world, channel), { inGuild: true, contentGated: false });
+    return channel;
+  }
+
+  /** The DM channel between the bot and `user` (opened on first use). */
+  dmChannel(user: FakeUser = this.user): FakeChannel {
+    return this.parts.world.dmChannel(user);
+  }
+
+  /**
+   * A user starts a thread (from a message when `messageId` is given): THREAD_CREATE. Before
+   * login the thread is simply part of the guild the bot will receive.
+   */
+  startThread(input: ThreadInput): FakeChannel {
+    const { world, gateway, recorder } = this.parts;
+    const parent = world.resolveChannel(input.channel);
+    const owner = input.owner ?? world.user;
+    const thread = world.addThread({
+      parent,
+      name: input.name,
+      owner,
+      ...(input.messageId === undefined ? {} : { id: input.messageId }),
+      private: input.private ?? false,
+    });
+    const record: FakeThread = {
+      id: thread.id,
+      parent_id: parent.id,
+      name: input.name,
+      type: thread.type,
+      message_id: input.messageId,
+      owner_id: owner.id,
+      auto_archive_duration: world.meta.get(thread.id)?.auto_archive_duration ?? 4320,
+      created_by: "user",
+    };
+    recorder.threads.push(record);
+    recorder.emit("thread-create", record);
+    gateway.dispatch(
+      "THREAD_CREATE",
+      { ...channelObject(world, thread), newly_created: true },
+      { inGuild: true, contentGated: false },
+    );
+    return thread;
+  }
+
+  // What users do, delivered over the gateway.
+
+  /** A user's message in a guild channel or thread (or a DM): MESSAGE_CREATE. */
+  userMessage(input: UserMessageInput = {}): WireMessage {
+    this.requireSession();
+    const { world, messages } = this.parts;
+    const content = input.content ?? "";
+    return messages.addUserMessage({
+      channel: world.resolveChannel(input.channel),
+      author: input.author ?? world.user,
+      content: input.mentionsBot ? `<@${world.botUser.id}> ${content}` : content,
+      attachments: input.attachments ?? [],
+      replyTo: input.replyTo,
+    });
+  }
+
+  /** A user's direct message to the bot. */
+  dm(input: DmInput = {}): WireMessage {
+    const author = input.author ?? this.user;
+    return this.userMessage({ ...input, author, channel: this.parts.world.dmChannel(author) });
+  }
+
+  /** A user runs a registered slash command: INTERACTION_CREATE (type 2). */
+  command(input: CommandInput): FakeInteraction {
+    this.requireSession();
+    return this.parts.interactions.command(input);
+  }
+
+  /** A user submits a modal the bot showed: INTERACTION_CREATE (type 5). */
+  modalSubmit(input: ModalSubmitInput): FakeInteraction {
+    this.requireSession();
+    return this.parts.interactions.modalSubmit(input);
+  }
+
+  /** Any dispatch, as given; a `guild_id` in `d` marks it as a guild event for intent checks. */
+  dispatch(t: string, d: unknown): void {
+    this.requireSession();
+    this.parts.gateway.dispatch(t, d, { inGuild: isRecord(d) && "guild_id" in d, contentGated: false });
+  }
+
+  /** Delivers the latest dispatch of type `t` (or of any type) again, as Discord sometimes does. */
+  redeliver(t?: string): void {
+    this.parts.gateway.redeliver(t);
+  }
+
+  // Gateway trouble.
+
+  /** Cuts the connection (the client sees 1006), or closes it with `code`; the session stays resumable. */
+  dropConnection(options: { code?: number } = {}): void {
+    this.parts.gateway.drop(options.code);
+  }
+
+  /** Op 7 RECONNECT: the client should reconnect and RESUME. */
+  reconnect(): void {
+    this.parts.gateway.reconnect();
+  }
+
+  /** Op 9 INVALID_SESSION; when not resumable the session is gone and the client must IDENTIFY. */
+  invalidSession(resumable: boolean): void {
+    this.parts.gateway.invalidSession(resumable);
+  }
+
+  /** Op 1 from Discord: the client must heartbeat at once. */
+  requestHeartbeat(): void {
+    this.parts.gateway.requestHeartbeat();
+  }
+
+  // REST trouble.
+
+  /** The next `count` requests of `route` get 429 with `retry_after` = `retryAfterMs`. */
+  rateLimitNext(route: RouteName, count = 1, retryAfterMs = 100, options: RateLimitOptions = {}): void {
+    this.parts.limits.limitNext(route, count, retryAfterMs, options);
+  }
+
+  /** The next request of `route` fails with `status` and Discord's error body. */
+  failNext(
+    route: RouteName,
+    status: number,
+    body: DiscordErrorBody = { message: "Internal Server Error", code: 0 },
+  ): void {
+    this.parts.limits.failNext(route, { status, body });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.parts.stop().finally(() => this.recorder.close());
+    return this.closing;
+  }
+
+  private requireSession(): void {
+    if (!this.parts.gateway.hasSession()) {
+      throw new Error("fake Discord: no gateway session; log the client in and wait for clientReady first");
+    }
+  }
+}
