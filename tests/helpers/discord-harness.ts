@@ -20,7 +20,12 @@ export interface DiscordHarness {
 }
 
 export async function createDiscordHarness(
-  options: { env?: Record<string, string>; sandbox?: Sandbox; guildCommands?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    sandbox?: Sandbox;
+    guildCommands?: boolean;
+    uploadLimitBytes?: number;
+  } = {},
 ): Promise<DiscordHarness> {
   const discord = await FakeDiscord.start({ heartbeatIntervalMs: 1_000 });
   const bot = await createBotHarness(
@@ -34,7 +39,7 @@ export async function createDiscordHarness(
       apiUrl: discord.apiUrl,
       guildId: options.guildCommands === false ? null : discord.guild.id,
       ignoreOtherBots: true,
-      uploadLimitBytes: 10 * 1024 * 1024,
+      uploadLimitBytes: options.uploadLimitBytes ?? 10 * 1024 * 1024,
     },
     logger: silentLogger(),
     progressIntervalMs: 200,

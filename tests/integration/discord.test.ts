@@ -10,7 +10,7 @@ import { createDiscordHarness, type DiscordHarness } from "../helpers/discord-ha
 let h: DiscordHarness;
 
 beforeAll(async () => {
-  h = await createDiscordHarness();
+  h = await createDiscordHarness({ uploadLimitBytes: 1024 * 1024 });
 }, 900_000);
 
 afterAll(async () => {
@@ -137,6 +137,35 @@ describe("Discord", () => {
     const sent = await h.driver.startThread("```python\nprint('after the drop')\n```");
     expect(await h.driver.waitForReply(sent)).toBe("done");
     expect(botTexts(sent.thread).join("\n")).toContain("after the drop");
+  });
+
+  it("names a file too large to attach here instead of sending it, and sends the rest", async () => {
+    const sent = await h.driver.startThread(
+      "```python\nopen('big.bin', 'wb').write(b'x' * (2 * 1024 * 1024))\nopen('small.txt', 'w').write('small')\n```",
+    );
+    expect(await h.driver.waitForReply(sent)).toBe("done");
+    const view = h.driver.view(sent.thread);
+    expect(view.files.map((file) => file.name)).toEqual(["small.txt"]);
+    expect(view.texts.join("\n")).toContain(
+      "big.bin is 2.0 MB, over the 1.0 MB this chat accepts, so it was not attached.",
+    );
+  });
+
+  it("waits out a rate limit and still answers once", async () => {
+    h.discord.rateLimitNext("POST /channels/{channel_id}/messages", 2, 300);
+    const sent = await h.driver.dm("```python\nprint('after the limit')\n```");
+    expect(await h.driver.waitForReply(sent)).toBe("done");
+    expect(botTexts(sent.thread).filter((text) => text.includes("after the limit"))).toHaveLength(1);
+    expect(h.discord.calls.filter((call) => call.status === 429)).toHaveLength(2);
+  });
+
+  it("follows the gateway's reconnect request and answers the next mention", async () => {
+    const connections = h.discord.connections.length;
+    h.discord.reconnect();
+    await h.discord.waitFor(() => (h.discord.connections.length > connections ? true : undefined));
+    const sent = await h.driver.startThread("```python\nprint('after op 7')\n```");
+    expect(await h.driver.waitForReply(sent)).toBe("done");
+    expect(botTexts(sent.thread).join("\n")).toContain("after op 7");
   });
 
   it("sends a 5,000-character answer whole, in parts of at most 2,000, and pings nobody", async () => {

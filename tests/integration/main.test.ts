@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationKeyString } from "../../src/bot/incoming-message.ts";
+import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
 
@@ -13,19 +14,33 @@ const TS = "1950000000.000100";
 /** Matches src/main.ts; not imported, since importing main would start the bot. */
 const BOT_SCOPE = "bot";
 let slack: FakeSlack;
+let discord: FakeDiscord;
+let discordMessageId = "";
 
 beforeAll(async () => {
   await sandboxImage();
   slack = await startFakeSlack();
+  discord = await FakeDiscord.start({ heartbeatIntervalMs: 1_000 });
 }, 900_000);
 
 afterAll(async () => {
   await slack?.close();
+  await discord?.close();
   // The bot leaves sandboxes running for the next start to adopt; remove only this test's one.
   const { manager } = await createTestSandbox({}, BOT_SCOPE);
   await manager.close(
     conversationKeyString({ platform: "slack", workspace: "T0001", channel: "C0GENERAL", thread: TS }),
   );
+  if (discordMessageId) {
+    await manager.close(
+      conversationKeyString({
+        platform: "discord",
+        workspace: discord.guild.id,
+        channel: discord.channel.id,
+        thread: discordMessageId,
+      }),
+    );
+  }
 });
 
 /** `npm start` as a separate process, with only the given settings (and a fresh DATA_DIR). */
@@ -41,11 +56,14 @@ async function startMain(
 }
 
 describe("npm start (src/main.ts)", () => {
-  it("starts Slack from its tokens, answers, and stops cleanly on SIGTERM", async () => {
+  it("starts Slack and Discord side by side from their tokens, answers both, and stops cleanly on SIGTERM", async () => {
     const child = await startMain({
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_APP_TOKEN: slack.appToken,
       SLACK_API_URL: slack.apiUrl,
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: discord.guild.id,
       LOG_LEVEL: "warn",
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -68,6 +86,24 @@ describe("npm start (src/main.ts)", () => {
       }
       const thread = slack.messages.filter((m) => m.thread_ts === ts).map((m) => m.text);
       expect(thread.join("\n")).toContain("42");
+      // Discord, in the same process: its commands registered, a mention answered in a thread.
+      await discord.waitFor(() => discord.registeredCommands.guilds[discord.guild.id]?.length, {
+        timeoutMs: 60_000,
+      });
+      const mention = discord.userMessage({ content: "```python\nprint(6 * 9)\n```", mentionsBot: true });
+      discordMessageId = mention.id;
+      await discord.waitFor(
+        () => discord.reactions.find((r) => r.message_id === mention.id && r.emoji === "✅"),
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      expect(
+        discord
+          .messagesIn(mention.id)
+          .map((m) => m.content)
+          .join("\n"),
+      ).toContain("54");
     } finally {
       child.kill("SIGTERM");
     }
