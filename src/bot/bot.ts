@@ -80,11 +80,13 @@ export class Bot {
     return (this.options.now ?? Date.now)();
   }
 
-  /** A thread the bot already answered in is followed without a new mention, when configured. */
+  /**
+   * A thread the bot already answered in is followed without a new mention, when configured;
+   * `reset` clears the history but the bot stays part of the thread.
+   */
   private async followsThread(key: string): Promise<boolean> {
     if (!this.options.followThreads) return false;
-    const conversation = await this.options.store.getConversation(key);
-    return conversation !== null && conversation.messageCount > 0;
+    return (await this.options.store.getConversation(key)) !== null;
   }
 
   /** Stops the conversation's current run, if any. */

@@ -60,6 +60,32 @@ describe("Discord", () => {
     await h.discord.waitFor(() => botTexts(thread.id).find((text) => text.includes("43")));
   });
 
+  it("lists files and starts over with /files and /reset inside a thread, and explains them in a channel", async () => {
+    const started = h.discord.command({
+      name: "python",
+      options: { code: "open('notes.txt', 'w').write('hi')\nkept = 1" },
+    });
+    const thread = await h.discord.waitFor(() =>
+      h.discord.threads.find((t) => t.id === started.original_message_id),
+    );
+    await h.discord.waitFor(() => botTexts(thread.id).find((text) => text.includes("Ran in")));
+    const files = h.discord.command({ name: "files", channel: thread.id });
+    // The answers are the command's own messages: its response, and follow-ups after a "waiting" line.
+    const answersTo = (id: string) =>
+      h.discord.messages.filter((m) => m.interaction_id === id).map((m) => m.content);
+    await h.discord.waitFor(() => answersTo(files.id).find((text) => text.includes("/mnt/data/notes.txt")));
+    const reset = h.discord.command({ name: "reset", channel: thread.id });
+    await h.discord.waitFor(() => answersTo(reset.id).find((text) => /start|reset|clear/i.test(text)));
+    h.discord.userMessage({ channel: thread.id, content: "```python\nprint(globals().get('kept'))\n```" });
+    await h.discord.waitFor(() => botTexts(thread.id).find((text) => text.includes("None")));
+    const inChannel = h.discord.command({ name: "reset" });
+    const answer = await h.discord.waitFor(() =>
+      h.discord.interactionResponses.find((r) => r.interaction_id === inChannel.id),
+    );
+    expect(answer.data?.flags).toBe(64);
+    expect(String(answer.data?.content)).toContain("use `/reset` inside the thread");
+  });
+
   it("opens a box for longer code when /python has none, and runs what is submitted", async () => {
     const interaction = h.discord.command({ name: "python" });
     await h.discord.waitFor(() =>
@@ -167,6 +193,20 @@ describe("Discord", () => {
     expect(await h.driver.waitForReply(sent)).toBe("done");
     expect(botTexts(sent.thread).join("\n")).toContain("after op 7");
   });
+
+  it("survives an invalid session and answers the next mention", async () => {
+    const identifies = h.discord.identifies.length;
+    const resumes = h.discord.resumes.length;
+    h.discord.invalidSession(true);
+    await h.discord.waitFor(
+      () =>
+        h.discord.identifies.length > identifies || h.discord.resumes.length > resumes ? true : undefined,
+      { timeoutMs: 30_000 },
+    );
+    const sent = await h.driver.startThread("```python\nprint('after the invalid session')\n```");
+    expect(await h.driver.waitForReply(sent)).toBe("done");
+    expect(botTexts(sent.thread).join("\n")).toContain("after the invalid session");
+  }, 60_000);
 
   it("sends a 5,000-character answer whole, in parts of at most 2,000, and pings nobody", async () => {
     const answer = `@everyone look: ${"0123456789 ".repeat(460)}<@&123456789012345678> done`;
