@@ -67,6 +67,17 @@ class Listing:
         self.truncated = False
 
 
+class Changes:
+    """What a run did to /mnt/data, bounded for the result message."""
+
+    def __init__(self, changed, more, skipped, removed, more_removed):
+        self.changed = changed
+        self.more = more
+        self.skipped = skipped
+        self.removed = removed
+        self.more_removed = more_removed
+
+
 def describe(path, info):
     return {"path": path, "size": info.st_size, "mtime_ms": info.st_mtime_ns // 1_000_000, "mime": mime_type(path)}
 
@@ -142,9 +153,12 @@ class DataFolder:
         return {path: _signature(info) for path, info in listing.files.items()}, dict(listing.specials)
 
     def changed_since(self, before):
-        """Files created or modified since `before`, newest last; how many more; what was skipped."""
+        """Files created or modified since `before`, newest last; how many more; what was skipped;
+        and the files that were there before and are gone (so a kept copy can drop them too)."""
         files_before, specials_before = before
         listing = self.walk()
+        # A truncated walk cannot tell a removed file from one it did not reach.
+        removed = [] if listing.truncated else sorted(path for path in files_before if path not in listing.files)
         changed = [describe(path, info) for path, info in listing.files.items() if files_before.get(path) != _signature(info)]
         changed.sort(key=lambda item: (item["mtime_ms"], item["path"]))
         skipped = [
@@ -152,7 +166,13 @@ class DataFolder:
             for path, (kind, inode) in sorted(listing.specials.items())
             if specials_before.get(path) != (kind, inode)
         ]
-        return changed[:MAX_REPORTED_CHANGES], max(len(changed) - MAX_REPORTED_CHANGES, 0), skipped[:MAX_REPORTED_SKIPS]
+        return Changes(
+            changed[:MAX_REPORTED_CHANGES],
+            max(len(changed) - MAX_REPORTED_CHANGES, 0),
+            skipped[:MAX_REPORTED_SKIPS],
+            removed[:MAX_REPORTED_CHANGES],
+            max(len(removed) - MAX_REPORTED_CHANGES, 0),
+        )
 
     def space_report(self):
         """Says which limit of /mnt/data is used up, if one is: the user should hear why writes fail."""

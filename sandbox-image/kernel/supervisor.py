@@ -311,23 +311,26 @@ class Supervisor:
         self.execution = None
         if self.kernel is not None:
             self.kernel.run_token = None
-        changed, more, skipped = self.data.changed_since(execution.files_before)
+        changes = self.data.changed_since(execution.files_before)
         hits_after = pids_limit_hits()
         if hits_after is not None and execution.pids_hits_before is not None and hits_after > execution.pids_hits_before:
             fields["pids_limit_hit"] = True
         space = self.data.space_report()
         if space is not None:
             fields["data_full"] = space
-        if skipped:
-            fields["skipped_files"] = skipped
+        if changes.skipped:
+            fields["skipped_files"] = changes.skipped
+        if changes.removed or changes.more_removed:
+            fields["removed_files"] = changes.removed
+            fields["more_removed_files"] = changes.more_removed
         result = {
             "type": "result",
             "id": execution.id,
             "status": status,
             "duration_ms": round(now_ms() - execution.started_ms, 3),
             "timeout_ms": execution.timeout_ms,
-            "files": changed,
-            "more_files": more,
+            "files": changes.changed,
+            "more_files": changes.more,
         }
         result.update(fields)
         self.bot.send(result)

@@ -1,6 +1,7 @@
 /** The plain sentences a user reads about what happened around their run. */
 
 import { humanSize } from "../files/human-size.ts";
+import type { RestoreSummary } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { DataFull, ResultMessage } from "./supervisor-protocol.ts";
 
@@ -70,13 +71,39 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
   return notices;
 }
 
-export function containerLostNotice(reason: string, replaced: "already" | "next-run" = "already"): string {
+/**
+ * A lost container, in words. `files` says what happened to /mnt/data: what a new container got
+ * back from the kept files, "kept" when they will come back with the next run's container, or
+ * null when nothing is kept (then the files are gone with the container).
+ */
+export function containerLostNotice(
+  reason: string,
+  replaced: "already" | "next-run" = "already",
+  files: RestoreSummary | "kept" | null = null,
+): string {
   const replacement =
     replaced === "already" ? "a new one was started" : "it will be replaced for the next run";
-  return (
-    `The sandbox stopped unexpectedly (${reason}) and ${replacement}: ` +
-    "variables, imports and files in /mnt/data from before are gone."
-  );
+  const start = `The sandbox stopped unexpectedly (${reason}) and ${replacement}: `;
+  if (files === null) return `${start}variables, imports and files in /mnt/data from before are gone.`;
+  if (files === "kept") {
+    return `${start}variables and imports are gone; the files in /mnt/data from finished runs are kept and come back with it, what this run wrote is lost.`;
+  }
+  return `${start}variables and imports are gone; ${restoredFiles(files)}`;
+}
+
+/** A new container for a conversation whose earlier one was gone (expired, removed, the host restarted). */
+export function freshStartNotice(files: RestoreSummary): string {
+  return `This conversation's sandbox had stopped, so a new one was started: variables and imports from before are gone; ${restoredFiles(files)}`;
+}
+
+function restoredFiles(files: RestoreSummary): string {
+  if (files.files === 0 && files.missing.length === 0) return "there were no kept files to restore.";
+  const restored =
+    files.files === 0
+      ? "no kept files could be restored"
+      : `${files.files} file(s) in /mnt/data (${humanSize(files.bytes)}) from the last finished run were restored`;
+  if (files.missing.length === 0) return `${restored}.`;
+  return `${restored}, but ${files.missing.slice(0, 5).join(", ")}${files.missing.length > 5 ? ` and ${files.missing.length - 5} more` : ""} could not be (the kept copy was damaged).`;
 }
 
 export function idleRestartNotice(reason: string): string {

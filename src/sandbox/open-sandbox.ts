@@ -56,5 +56,6 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     scope: options.scope,
     idleTimeoutMs: config.sandbox.idleTimeoutMs,
     maxSessions: config.sandbox.maxSessions,
+    keptFilesDir: path.join(config.dataDir, "sessions"),
   });
 }

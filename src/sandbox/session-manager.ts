@@ -8,6 +8,7 @@ import type Dockerode from "dockerode";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
+import { KeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { ContainerSession } from "./session.ts";
@@ -23,6 +24,8 @@ export interface SandboxManagerOptions {
   idleTimeoutMs?: number;
   /** Most sessions with a live container at once; the least recently used idle one makes room. */
   maxSessions?: number;
+  /** Where conversations' files are kept between containers (src/sandbox/kept-files.ts); unset keeps nothing. */
+  keptFilesDir?: string;
   now?: () => number;
 }
 
@@ -50,17 +53,20 @@ export class SandboxManager implements Sandbox {
     const existing = this.sessions.get(key);
     if (existing && !existing.closed) return existing;
     await this.makeRoom();
+    const logger = this.options.logger.child({ session: key });
     const session = new ContainerSession(
       key,
       this.runtime,
       this.options.limits,
-      this.options.logger.child({ session: key }),
+      logger,
       this.options.now,
+      this.keptFiles(key, logger),
     );
     this.sessions.set(key, session);
     return session;
   }
 
+  /** Ends a conversation's sandbox: its container and its kept files. */
   async close(key: string): Promise<boolean> {
     const session = this.sessions.get(key);
     this.sessions.delete(key);
@@ -68,10 +74,19 @@ export class SandboxManager implements Sandbox {
       await session.close();
       return true;
     }
+    const kept = this.keptFiles(key, this.options.logger);
+    const hadFiles = (await kept?.exists()) ?? false;
+    await kept?.clear();
     const name = this.runtime.containerName(key);
     const found = (await this.runtime.list()).find((c) => c.name === name);
     if (found) await this.runtime.remove(found.id);
-    return found !== undefined;
+    return found !== undefined || hadFiles;
+  }
+
+  private keptFiles(key: string, logger: Logger): KeptFiles | null {
+    const root = this.options.keptFilesDir;
+    // The scope is part of the name: the bot's and the CLI's sessions never share kept files.
+    return root ? new KeptFiles(root, `${this.options.scope}:${key}`, logger) : null;
   }
 
   list(): Promise<SandboxContainerInfo[]> {
@@ -96,9 +111,10 @@ export class SandboxManager implements Sandbox {
     for (const [key, session] of this.sessions) {
       if (!session.running && now - session.lastUsedAt > limit) {
         this.sessions.delete(key);
+        // Idle is not finished: the files stay kept, and the next message restores them.
         await session
-          .close()
-          .catch((error: unknown) => this.options.logger.warn({ err: error }, "close failed"));
+          .suspend()
+          .catch((error: unknown) => this.options.logger.warn({ err: error }, "suspend failed"));
         closed += 1;
       }
     }
@@ -132,7 +148,10 @@ export class SandboxManager implements Sandbox {
       );
     }
     this.sessions.delete(oldest[0]);
-    this.options.logger.info({ session: oldest[0] }, "closing least recently used sandbox to make room");
-    await oldest[1].close();
+    this.options.logger.info(
+      { session: oldest[0] },
+      "suspending the least recently used sandbox to make room",
+    );
+    await oldest[1].suspend();
   }
 }

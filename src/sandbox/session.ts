@@ -7,8 +7,9 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../logger.ts";
 import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
+import type { KeptFiles, RestoreSummary } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
-import { containerLostNotice, idleRestartNotice, resultNotices } from "./notices.ts";
+import { containerLostNotice, freshStartNotice, idleRestartNotice, resultNotices } from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
 import type { SandboxSession } from "./sandbox.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
@@ -23,7 +24,10 @@ export class ContainerSession implements SandboxSession {
   private attached: AttachedContainer | null = null;
   private opening: Promise<AttachedContainer> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private pendingLostNotice: string | null = null;
+  /** Why the last container was lost, until the next run says so. */
+  private pendingLoss: string | null = null;
+  /** What the current container got back from the kept files, until the next run says so. */
+  private pendingRestore: RestoreSummary | null = null;
   lastUsedAt: number;
   running = false;
   closed = false;
@@ -34,6 +38,8 @@ export class ContainerSession implements SandboxSession {
     readonly limits: SandboxLimits,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Where the conversation's files are kept between containers; null keeps nothing. */
+    private readonly kept: KeptFiles | null = null,
   ) {
     this.lastUsedAt = now();
   }
@@ -71,16 +77,25 @@ export class ContainerSession implements SandboxSession {
     return (await this.container()).client.listFiles();
   }
 
-  /** A fresh Python process; with clearFiles, an empty /mnt/data too. */
+  /** A fresh Python process; with clearFiles, an empty /mnt/data too, and nothing kept. */
   reset(clearFiles: boolean): Promise<void> {
     return this.exclusive(async () => {
       await (await this.container()).client.restart(clearFiles, this.limits.startTimeoutMs);
+      if (clearFiles) await this.kept?.clear();
     });
   }
 
-  /** Removes the container: variables and files are gone. */
+  /** Ends the conversation's sandbox: the container and the kept files are removed. */
   async close(): Promise<void> {
+    await this.suspend();
+    await this.kept?.clear();
+  }
+
+  /** Removes the container but keeps the files: the next use starts a new one and restores them. */
+  async suspend(): Promise<void> {
     this.closed = true;
+    // A save of the last run's files may still be queued; it needs the container.
+    await this.queue;
     const attached = this.attached;
     this.attached = null;
     attached?.client.close();
@@ -107,16 +122,67 @@ export class ContainerSession implements SandboxSession {
     if (this.closed) throw new Error("this sandbox session was closed");
     if (this.attached && !this.attached.client.broken) return this.attached;
     if (this.attached?.client.broken) {
-      this.pendingLostNotice = containerLostNotice(this.attached.client.broken);
+      this.pendingLoss = this.attached.client.broken;
       const lost = this.attached;
       this.attached = null;
       await this.runtime.remove(lost.id).catch(() => undefined);
     }
-    this.opening ??= this.runtime.open(this.key).finally(() => {
+    this.opening ??= this.openAndRestore().finally(() => {
       this.opening = null;
     });
     this.attached = await this.opening;
     return this.attached;
+  }
+
+  /** A running container for the conversation; a new one gets the kept files back first. */
+  private async openAndRestore(): Promise<AttachedContainer> {
+    const attached = await this.runtime.open(this.key);
+    if (!attached.adopted && this.kept) {
+      this.pendingRestore = await this.kept.restore((path, data) => attached.client.putFile(path, data));
+      if (this.pendingRestore)
+        this.logger.info(
+          { files: this.pendingRestore.files, bytes: this.pendingRestore.bytes },
+          "restored kept files",
+        );
+    }
+    return attached;
+  }
+
+  /** Copies what a run changed in /mnt/data out of the container, after the run has answered. */
+  private keepChanges(result: ResultMessage, attached: AttachedContainer): void {
+    const kept = this.kept;
+    if (!kept) return;
+    const incomplete = result.moreFiles > 0 || result.moreRemovedFiles > 0;
+    if (result.files.length === 0 && result.removedFiles.length === 0 && !incomplete) return;
+    const maxBytes = this.limits.dataMb * 1024 * 1024;
+    void this.exclusive(() =>
+      kept.record(
+        { changed: result.files, removed: result.removedFiles, incomplete },
+        { read: (path) => attached.client.getFile(path, maxBytes), list: () => attached.client.listFiles() },
+      ),
+    ).catch((error: unknown) => this.logger.warn({ err: error }, "could not keep the run's files"));
+  }
+
+  /** The sentences about what a new container lost and got back, once, for the next run. */
+  private takeStartNotices(): { notices: string[]; filesLost: boolean } {
+    const loss = this.pendingLoss;
+    const restored = this.pendingRestore;
+    this.pendingLoss = null;
+    this.pendingRestore = null;
+    if (loss) {
+      const kept = this.kept !== null && (restored === null || restored.missing.length === 0);
+      return {
+        notices: [
+          containerLostNotice(
+            loss,
+            "already",
+            this.kept ? (restored ?? { files: 0, bytes: 0, missing: [] }) : null,
+          ),
+        ],
+        filesLost: !kept,
+      };
+    }
+    return { notices: restored ? [freshStartNotice(restored)] : [], filesLost: false };
   }
 
   private async executeNow(code: string, options: ExecuteOptions): Promise<Execution> {
@@ -128,12 +194,10 @@ export class ContainerSession implements SandboxSession {
       if (options.signal?.aborted)
         return this.summary("cancelled", collector, started, ["The run was cancelled."]);
       const attached = await this.container();
-      const notices = this.pendingLostNotice ? [this.pendingLostNotice] : [];
-      const filesLost = this.pendingLostNotice !== null;
+      const { notices, filesLost } = this.takeStartNotices();
       const restartedWhileIdle = attached.client.idleRestartReason;
       if (restartedWhileIdle) notices.push(idleRestartNotice(restartedWhileIdle));
       attached.client.idleRestartReason = null;
-      this.pendingLostNotice = null;
       // A cancel can arrive while the container starts, before anything listens for it.
       if (options.signal?.aborted)
         return this.summary(
@@ -167,6 +231,7 @@ export class ContainerSession implements SandboxSession {
         const result = await Promise.race([run.done, outer]);
         const execution = this.fromResult(result, collector, notices, filesLost);
         if (restartedWhileIdle) execution.kernelRestarted = true;
+        this.keepChanges(result, attached);
         return execution;
       } catch (error) {
         return await this.fromFailure(error, attached, collector, started, notices);
@@ -229,8 +294,8 @@ export class ContainerSession implements SandboxSession {
       timedOut ? "timeout" : "crashed",
       collector,
       started,
-      [...notices, containerLostNotice(reason, "next-run")],
-      true,
+      [...notices, containerLostNotice(reason, "next-run", this.kept ? "kept" : null)],
+      this.kept === null,
     );
   }
 

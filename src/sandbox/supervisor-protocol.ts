@@ -47,6 +47,9 @@ export interface ResultMessage {
   skippedFiles: string[];
   /** Lines the kernel wrote to the control channel that were malformed, forged or out of turn. */
   protocolViolations: number;
+  /** Files that were in /mnt/data when the run started and are gone now. */
+  removedFiles: string[];
+  moreRemovedFiles: number;
 }
 
 export class ProtocolError extends Error {}
@@ -147,6 +150,8 @@ function parseResult(m: Json): ResultMessage {
     dataFull: parseDataFull(m.data_full),
     skippedFiles: strings(m.skipped_files, "skipped_files"),
     protocolViolations: num(m, "protocol_violations", 0),
+    removedFiles: strings(m.removed_files, "removed_files"),
+    moreRemovedFiles: num(m, "more_removed_files", 0),
   };
 }
 

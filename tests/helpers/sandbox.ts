@@ -10,7 +10,7 @@ import { ensureSandboxImage } from "../../src/sandbox/image-builder.ts";
 import { DEFAULT_SANDBOX_REPOSITORY } from "../../src/sandbox/image-tag.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "../../src/sandbox/limits.ts";
 import { SANDBOX_CONTEXT_DIR } from "../../src/sandbox/open-sandbox.ts";
-import { SandboxManager } from "../../src/sandbox/session-manager.ts";
+import { SandboxManager, type SandboxManagerOptions } from "../../src/sandbox/session-manager.ts";
 
 export const TEST_LIMITS: SandboxLimits = {
   ...DEFAULT_LIMITS,
@@ -56,6 +56,7 @@ export async function createTestSandbox(
   limits: Partial<SandboxLimits> = {},
   scope?: string,
   logger: Logger = silentLogger(),
+  extra: Pick<SandboxManagerOptions, "keptFilesDir" | "now" | "idleTimeoutMs"> = {},
 ): Promise<TestSandbox> {
   const docker = testDocker();
   const image = await sandboxImage();
@@ -65,6 +66,7 @@ export async function createTestSandbox(
     image,
     limits: { ...TEST_LIMITS, ...limits },
     logger,
+    ...extra,
     scope: actualScope,
   });
   return {

@@ -154,6 +154,8 @@ export async function runScripted(input: RunInput): Promise<Execution> {
     dataFull: null,
     skippedFiles: [],
     protocolViolations: 0,
+    removedFiles: [],
+    moreRemovedFiles: 0,
   };
   const lost = filesLost ? [containerLostNotice("the test scripted a lost container")] : [];
   return {
