@@ -19,6 +19,8 @@ export interface SandboxConfig {
   limits: SandboxLimits;
   idleTimeoutMs: number;
   maxSessions: number;
+  /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
+  retentionMs: number;
   debianMirror: string;
 }
 
@@ -155,6 +157,7 @@ function readSandbox(read: EnvReader): SandboxConfig {
     limits,
     idleTimeoutMs: read.number("SANDBOX_IDLE_MINUTES", 60, 0, 525_600) * 60_000,
     maxSessions: read.number("SANDBOX_MAX_SESSIONS", 20, 1, 10_000),
+    retentionMs: read.number("SESSION_RETENTION_DAYS", 7, 0, 3650, false) * 86_400_000,
     debianMirror: read.string("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
   };
 }

@@ -30,6 +30,7 @@ async function main(): Promise<number> {
       onBuildProgress: (line) => logger.info({ line }, "building the sandbox image (first start only)"),
     });
     await runtime.sandbox.removeStopped();
+    await runtime.sandbox.pruneKept();
     runtime.sandbox.startReaper();
     const adapters = createAdapters(platforms, logger);
     if (adapters.length === 0) {

@@ -60,7 +60,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       sandbox,
       async close() {
         await bot.stop();
-        sandbox.shutdown();
+        await sandbox.shutdown();
         await store.close();
       },
     };

@@ -115,6 +115,9 @@ class Supervisor:
         self.start_failures = 0
         self.broken_reason = None
         self.announced_ready = False
+        # Why Python restarted while no run was waiting: said in the next run's result, so the
+        # person hears of it even when no bot was attached at the time.
+        self.unreported_restarts = []
 
     # --- kernel lifecycle -------------------------------------------------
     def start_kernel(self):
@@ -246,6 +249,7 @@ class Supervisor:
         if self.execution is not None and self.execution.sent_to_kernel:
             self.fail_execution(status, reason, restarted=True, stopped_processes=strays, **extra)
         else:
+            self.unreported_restarts = (self.unreported_restarts + [reason])[-5:]
             self.bot.send({"type": "kernel_restarted", "reason": reason, **extra})
 
     def check_deadlines(self):
@@ -320,6 +324,9 @@ class Supervisor:
             fields["data_full"] = space
         if changes.skipped:
             fields["skipped_files"] = changes.skipped
+        if self.unreported_restarts:
+            fields["restarted_before"] = self.unreported_restarts
+            self.unreported_restarts = []
         if changes.removed or changes.more_removed:
             fields["removed_files"] = changes.removed
             fields["more_removed_files"] = changes.more_removed

@@ -67,6 +67,6 @@ export async function execCommand(args: string[], manager: SandboxManager, io: C
   } finally {
     process.off("SIGINT", onSigint);
     if (sessionName === null) await session.close();
-    else session.detach();
+    else await session.detach();
   }
 }

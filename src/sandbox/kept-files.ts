@@ -9,7 +9,7 @@
  * a crash mid-save leaves the previous state whole.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../logger.ts";
 import type { SandboxFile } from "./types.ts";
@@ -51,6 +51,13 @@ export interface RestoreSummary {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** The folder name of a session's kept files (a hash: no name a user chose reaches the host). */
+export function keptFolderName(key: string): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 32);
+}
+
+const EXPIRED_SUFFIX = ".expired.json";
+
 export class KeptFiles {
   private readonly dir: string;
 
@@ -59,7 +66,28 @@ export class KeptFiles {
     private readonly key: string,
     private readonly logger: Logger,
   ) {
-    this.dir = path.join(root, createHash("sha256").update(key).digest("hex").slice(0, 32));
+    this.dir = path.join(root, keptFolderName(key));
+  }
+
+  /** Marks the conversation as used now; retention counts from its last use. */
+  async touch(): Promise<void> {
+    const now = new Date();
+    await utimes(path.join(this.dir, "manifest.json"), now, now).catch(() => undefined);
+  }
+
+  /** If retention removed this conversation's files, how many days it allowed; said once. */
+  async takeExpiry(): Promise<number | null> {
+    const marker = `${this.dir}${EXPIRED_SUFFIX}`;
+    let days: number | null = null;
+    try {
+      const parsed: unknown = JSON.parse(await readFile(marker, "utf8"));
+      const value = (parsed as { retentionDays?: unknown } | null)?.retentionDays;
+      days = typeof value === "number" ? value : null;
+    } catch {
+      return null;
+    }
+    await rm(marker, { force: true });
+    return days;
   }
 
   /** Copies what a run changed out of the sandbox, and forgets what it removed. */
@@ -122,8 +150,20 @@ export class KeptFiles {
     return summary;
   }
 
+  /** Whether the conversation had a sandbox before: a kept record exists, with files or not. */
   async exists(): Promise<boolean> {
     return (await this.load()) !== null;
+  }
+
+  /** Records that the conversation has a sandbox, so losing it later is noticed and said. */
+  async ensure(): Promise<void> {
+    if (await this.exists()) return;
+    await mkdir(this.dir, { recursive: true });
+    await this.writeAtomically(
+      path.join(this.dir, "manifest.json"),
+      Buffer.from(JSON.stringify(this.empty())),
+      false,
+    );
   }
 
   /** Forgets every kept file of the conversation (reset, close). */
@@ -217,4 +257,40 @@ function parseManifest(text: string): Manifest | null {
     };
   }
   return { version: 1, key: candidate.key, savedAt: String(candidate.savedAt ?? ""), files };
+}
+
+/**
+ * Removes the kept files of conversations unused for longer than the retention time, leaving a
+ * small marker so the next message in that conversation is told why its files are gone. Folders
+ * in `inUse` (sessions with a live container) are left alone; markers older than ten times the
+ * retention are removed too. Returns how many conversations' files were removed.
+ */
+export async function pruneKeptFiles(
+  root: string,
+  options: { retentionMs: number; inUse: ReadonlySet<string>; now: number; logger: Logger },
+): Promise<number> {
+  if (options.retentionMs <= 0) return 0;
+  let removed = 0;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const full = path.join(root, name);
+    const info = await stat(name.endsWith(EXPIRED_SUFFIX) ? full : path.join(full, "manifest.json")).catch(
+      () => null,
+    );
+    if (!info) continue;
+    const age = options.now - info.mtimeMs;
+    if (name.endsWith(EXPIRED_SUFFIX)) {
+      if (age > options.retentionMs * 10) await rm(full, { force: true });
+      continue;
+    }
+    if (age <= options.retentionMs || options.inUse.has(name)) continue;
+    const retentionDays = Math.round(options.retentionMs / 86_400_000);
+    await writeFile(
+      `${full}${EXPIRED_SUFFIX}`,
+      JSON.stringify({ expiredAt: new Date(options.now).toISOString(), retentionDays }),
+    );
+    await rm(full, { recursive: true, force: true });
+    removed += 1;
+  }
+  if (removed > 0) options.logger.info({ removed }, "removed kept files past their retention time");
+  return removed;
 }

@@ -116,3 +116,9 @@ function dataFullNotice(full: DataFull): string {
     : `it holds at most ${humanSize(full.maxBytes)}`;
   return `/mnt/data is full (${limit}), so writing more fails with "No space left on device". Delete files you no longer need; the session and its other files are fine.`;
 }
+
+/** Retention removed the conversation's kept files while it was not used. */
+export function expiredNotice(retentionDays: number | null): string {
+  const after = retentionDays ? `after ${retentionDays} day(s) without use` : "after a long time without use";
+  return `This conversation's files were removed ${after} (the retention time an admin sets with SESSION_RETENTION_DAYS), so its sandbox starts empty: variables, imports and files from before are gone.`;
+}

@@ -57,5 +57,6 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     idleTimeoutMs: config.sandbox.idleTimeoutMs,
     maxSessions: config.sandbox.maxSessions,
     keptFilesDir: path.join(config.dataDir, "sessions"),
+    keptFilesRetentionMs: config.sandbox.retentionMs,
   });
 }

@@ -27,5 +27,5 @@ export interface Sandbox {
   /** Ends a conversation's sandbox: variables and files are gone. True if there was one. */
   close(key: string): Promise<boolean>;
   /** Lets go of every session without ending them, so the next process continues them. */
-  shutdown(): void;
+  shutdown(): Promise<void>;
 }

@@ -8,7 +8,8 @@ import type Dockerode from "dockerode";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
-import { KeptFiles } from "./kept-files.ts";
+import { LABEL_APP, LABEL_SCOPE, LABEL_SESSION } from "./container-spec.ts";
+import { KeptFiles, keptFolderName, pruneKeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { ContainerSession } from "./session.ts";
@@ -26,6 +27,8 @@ export interface SandboxManagerOptions {
   maxSessions?: number;
   /** Where conversations' files are kept between containers (src/sandbox/kept-files.ts); unset keeps nothing. */
   keptFilesDir?: string;
+  /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
+  keptFilesRetentionMs?: number;
   now?: () => number;
 }
 
@@ -121,16 +124,53 @@ export class SandboxManager implements Sandbox {
     return closed;
   }
 
+  /**
+   * Removes kept files past the retention time. Sessions with a container (of this process or
+   * any other on the engine) are in use and kept, however long ago their files changed.
+   */
+  async pruneKept(): Promise<number> {
+    const root = this.options.keptFilesDir;
+    if (!root) return 0;
+    const inUse = new Set<string>();
+    for (const key of this.sessions.keys()) inUse.add(keptFolderName(`${this.options.scope}:${key}`));
+    const containers = await this.options.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_APP}=1`] },
+    });
+    for (const container of containers) {
+      const scope = container.Labels[LABEL_SCOPE];
+      const session = container.Labels[LABEL_SESSION];
+      if (scope && session) inUse.add(keptFolderName(`${scope}:${session}`));
+    }
+    return pruneKeptFiles(root, {
+      retentionMs: this.options.keptFilesRetentionMs ?? 0,
+      inUse,
+      now: (this.options.now ?? Date.now)(),
+      logger: this.options.logger,
+    });
+  }
+
+  /** Suspends idle sessions every interval, and applies the retention time once an hour. */
   startReaper(intervalMs = 60_000): void {
-    this.reaper ??= setInterval(() => void this.reapIdle(), intervalMs);
+    let ticks = 0;
+    const pruneEvery = Math.max(1, Math.round(3_600_000 / intervalMs));
+    this.reaper ??= setInterval(() => {
+      void this.reapIdle();
+      ticks += 1;
+      if (ticks % pruneEvery === 0) {
+        void this.pruneKept().catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, "retention failed"),
+        );
+      }
+    }, intervalMs);
     this.reaper.unref();
   }
 
   /** Stops the reaper and lets go of every container, leaving them running for the next process. */
-  shutdown(): void {
+  async shutdown(): Promise<void> {
     clearInterval(this.reaper);
     this.reaper = undefined;
-    for (const session of this.sessions.values()) session.detach();
+    await Promise.all([...this.sessions.values()].map((session) => session.detach()));
     this.sessions.clear();
   }
 

@@ -9,7 +9,13 @@ import type { Logger } from "../logger.ts";
 import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
 import type { KeptFiles, RestoreSummary } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
-import { containerLostNotice, freshStartNotice, idleRestartNotice, resultNotices } from "./notices.ts";
+import {
+  containerLostNotice,
+  expiredNotice,
+  freshStartNotice,
+  idleRestartNotice,
+  resultNotices,
+} from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
 import type { SandboxSession } from "./sandbox.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
@@ -28,6 +34,8 @@ export class ContainerSession implements SandboxSession {
   private pendingLoss: string | null = null;
   /** What the current container got back from the kept files, until the next run says so. */
   private pendingRestore: RestoreSummary | null = null;
+  /** Set when retention removed the kept files: the days it allowed (or null), until said. */
+  private pendingExpiry: { days: number | null } | null = null;
   lastUsedAt: number;
   running = false;
   closed = false;
@@ -81,7 +89,10 @@ export class ContainerSession implements SandboxSession {
   reset(clearFiles: boolean): Promise<void> {
     return this.exclusive(async () => {
       await (await this.container()).client.restart(clearFiles, this.limits.startTimeoutMs);
-      if (clearFiles) await this.kept?.clear();
+      if (clearFiles) {
+        await this.kept?.clear();
+        await this.kept?.ensure();
+      }
     });
   }
 
@@ -100,12 +111,16 @@ export class ContainerSession implements SandboxSession {
     this.attached = null;
     attached?.client.close();
     await this.runtime.remove(attached?.id ?? this.containerName);
+    await this.kept?.touch();
   }
 
   /** Lets go of the container but leaves it running, so a later process can adopt it. */
-  detach(): void {
+  async detach(): Promise<void> {
+    // Files of the last run may still be on their way out; they must be kept before letting go.
+    await this.queue;
     this.attached?.client.close();
     this.attached = null;
+    await this.kept?.touch();
   }
 
   private touch(): void {
@@ -138,12 +153,14 @@ export class ContainerSession implements SandboxSession {
   private async openAndRestore(): Promise<AttachedContainer> {
     const attached = await this.runtime.open(this.key);
     if (!attached.adopted && this.kept) {
-      this.pendingRestore = await this.kept.restore((path, data) => attached.client.putFile(path, data));
-      if (this.pendingRestore)
-        this.logger.info(
-          { files: this.pendingRestore.files, bytes: this.pendingRestore.bytes },
-          "restored kept files",
-        );
+      const expiredDays = await this.kept.takeExpiry();
+      if (expiredDays !== null) this.pendingExpiry = { days: expiredDays };
+      // A kept record means this conversation had a sandbox before, which is now gone: say so.
+      const hadOne = await this.kept.exists();
+      const restored = await this.kept.restore((path, data) => attached.client.putFile(path, data));
+      this.pendingRestore = hadOne ? (restored ?? { files: 0, bytes: 0, missing: [] }) : null;
+      if (restored) this.logger.info({ files: restored.files, bytes: restored.bytes }, "restored kept files");
+      if (!hadOne) await this.kept.ensure();
     }
     return attached;
   }
@@ -167,8 +184,11 @@ export class ContainerSession implements SandboxSession {
   private takeStartNotices(): { notices: string[]; filesLost: boolean } {
     const loss = this.pendingLoss;
     const restored = this.pendingRestore;
+    const expired = this.pendingExpiry;
     this.pendingLoss = null;
     this.pendingRestore = null;
+    this.pendingExpiry = null;
+    if (expired) return { notices: [expiredNotice(expired.days)], filesLost: true };
     if (loss) {
       const kept = this.kept !== null && (restored === null || restored.missing.length === 0);
       return {
@@ -195,9 +215,6 @@ export class ContainerSession implements SandboxSession {
         return this.summary("cancelled", collector, started, ["The run was cancelled."]);
       const attached = await this.container();
       const { notices, filesLost } = this.takeStartNotices();
-      const restartedWhileIdle = attached.client.idleRestartReason;
-      if (restartedWhileIdle) notices.push(idleRestartNotice(restartedWhileIdle));
-      attached.client.idleRestartReason = null;
       // A cancel can arrive while the container starts, before anything listens for it.
       if (options.signal?.aborted)
         return this.summary(
@@ -230,7 +247,6 @@ export class ContainerSession implements SandboxSession {
       try {
         const result = await Promise.race([run.done, outer]);
         const execution = this.fromResult(result, collector, notices, filesLost);
-        if (restartedWhileIdle) execution.kernelRestarted = true;
         this.keepChanges(result, attached);
         return execution;
       } catch (error) {
@@ -267,8 +283,17 @@ export class ContainerSession implements SandboxSession {
       images: collector.images,
       files: result.files,
       durationMs: result.durationMs,
-      notices: [...notices, ...resultNotices(result, this.limits), ...collector.notices()],
-      kernelRestarted: result.restarted || result.status === "oom" || result.status === "crashed",
+      notices: [
+        ...notices,
+        ...result.restartedBefore.map(idleRestartNotice),
+        ...resultNotices(result, this.limits),
+        ...collector.notices(),
+      ],
+      kernelRestarted:
+        result.restarted ||
+        result.status === "oom" ||
+        result.status === "crashed" ||
+        result.restartedBefore.length > 0,
       filesLost,
     };
   }

@@ -54,8 +54,6 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
   /** Messages for no request of ours; logged once, then only counted, so nothing floods the log. */
   private unexpectedMessages = 0;
   private stderrLoggedBytes = 0;
-  /** Why Python restarted between runs (e.g. a background thread crashed it); read once by the session. */
-  idleRestartReason: string | null = null;
 
   constructor(
     private readonly stream: Duplex,
@@ -275,7 +273,6 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
         { reason: message.reason, protocolViolations: message.protocolViolations },
         "sandbox kernel restarted while idle",
       );
-      this.idleRestartReason = message.reason;
       return;
     }
     const pending = message.id === null ? undefined : this.pending.get(message.id);

@@ -50,6 +50,8 @@ export interface ResultMessage {
   /** Files that were in /mnt/data when the run started and are gone now. */
   removedFiles: string[];
   moreRemovedFiles: number;
+  /** Why Python restarted between the last run and this one (while nothing may have been attached). */
+  restartedBefore: string[];
 }
 
 export class ProtocolError extends Error {}
@@ -152,6 +154,7 @@ function parseResult(m: Json): ResultMessage {
     protocolViolations: num(m, "protocol_violations", 0),
     removedFiles: strings(m.removed_files, "removed_files"),
     moreRemovedFiles: num(m, "more_removed_files", 0),
+    restartedBefore: strings(m.restarted_before, "restarted_before"),
   };
 }
 

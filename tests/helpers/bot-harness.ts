@@ -51,7 +51,7 @@ export async function createBotHarness(
   const fake = await startFakeOpenAI();
   const given = options.sandbox;
   const sandbox: HarnessSandbox = given
-    ? { manager: given, cleanup: async () => given.shutdown() }
+    ? { manager: given, cleanup: () => given.shutdown() }
     : await createTestSandbox();
   const databasePath = path.join(await mkdtemp(path.join(tmpdir(), "cib-bot-")), "bot.sqlite");
   const config = loadConfig({

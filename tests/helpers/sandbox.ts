@@ -56,7 +56,7 @@ export async function createTestSandbox(
   limits: Partial<SandboxLimits> = {},
   scope?: string,
   logger: Logger = silentLogger(),
-  extra: Pick<SandboxManagerOptions, "keptFilesDir" | "now" | "idleTimeoutMs"> = {},
+  extra: Pick<SandboxManagerOptions, "keptFilesDir" | "keptFilesRetentionMs" | "now" | "idleTimeoutMs"> = {},
 ): Promise<TestSandbox> {
   const docker = testDocker();
   const image = await sandboxImage();
@@ -73,7 +73,7 @@ export async function createTestSandbox(
     manager,
     scope: actualScope,
     cleanup: async () => {
-      manager.shutdown();
+      await manager.shutdown();
       for (const container of await manager.list()) await manager.runtime.remove(container.id);
     },
   };

@@ -7,9 +7,12 @@ import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCliCaptured } from "../helpers/cli.ts";
-import { sandboxImage } from "../helpers/sandbox.ts";
+import { sandboxImage, testDocker } from "../helpers/sandbox.ts";
 
 const run = promisify(execFile);
+/** Run with `docker exec` beside the supervisor: finds the kernel and kills it. */
+const KILL_KERNEL =
+  "import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and b'kernel.py' in open('/proc/%s/cmdline' % p, 'rb').read():\n        os.kill(int(p), signal.SIGKILL)";
 const BIN = path.resolve(import.meta.dirname, "../../bin/code-interpreter-bot.js");
 const session = `test-${randomUUID().slice(0, 8)}`;
 const env = { ...process.env, SANDBOX_TIMEOUT_SECONDS: "5", SANDBOX_INTERRUPT_GRACE_SECONDS: "1" };
@@ -84,6 +87,48 @@ describe("code-interpreter-bot exec", () => {
     expect(listed.stdout).toContain(session);
     expect((await cli(["close", session])).stdout).toBe(`Closed session ${session}.\n`);
     expect((await cli(["sessions"])).stdout).not.toContain(session);
+  });
+
+  it("says, in the next call, that Python or the whole container died between two calls", async () => {
+    const name = `${session}-loss`;
+    const container = async () => {
+      const [found] = await testDocker().listContainers({
+        filters: { label: [`code-interpreter-bot.session=${name}`] },
+      });
+      if (!found) throw new Error(`no container for session ${name}`);
+      return testDocker().getContainer(found.Id);
+    };
+    try {
+      expect(
+        (await cli(["exec", "--session", name, "x = 1\nopen('kept.txt', 'w').write('kept')"])).code,
+      ).toBe(0);
+      // Kill Python from outside, while no CLI process is attached.
+      const killer = await (await container()).exec({
+        Cmd: ["python3", "-c", KILL_KERNEL],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await killer.start({ hijack: true, stdin: false });
+      await new Promise((resolve) => stream.on("end", resolve));
+      const afterKill = JSON.parse(
+        (await cli(["exec", "--session", name, "--json", "print(globals().get('x'))"])).stdout,
+      );
+      expect(afterKill.stdout).toBe("None\n");
+      expect(afterKill.notices.join(" ")).toMatch(
+        /Python restarted since the last run \(.*signal SIGKILL.*\)/,
+      );
+
+      await (await container()).remove({ force: true });
+      const afterRemoval = JSON.parse(
+        (await cli(["exec", "--session", name, "--json", "print(open('kept.txt').read())"])).stdout,
+      );
+      expect(afterRemoval.stdout).toBe("kept\n");
+      expect(afterRemoval.notices.join(" ")).toContain(
+        "This conversation's sandbox had stopped, so a new one was started: variables and imports from before are gone; 1 file(s)",
+      );
+    } finally {
+      await cli(["close", name]);
+    }
   });
 
   it("runs code even when a chat platform's settings are incomplete, and warns about them", async () => {

@@ -33,6 +33,12 @@ for root, _dirs, names in sorted(os.walk('/mnt/data')):
         print(os.path.relpath(full, '/mnt/data'), hashlib.sha256(open(full, 'rb').read()).hexdigest())
 `;
 
+const DAY_MS = 86_400_000;
+
+function managerOptions() {
+  return { keptFilesDir, keptFilesRetentionMs: 7 * DAY_MS, now: () => clock, idleTimeoutMs: 60_000 };
+}
+
 function lines(text: string): string[] {
   return text.trim().split("\n").sort();
 }
@@ -43,11 +49,7 @@ async function removeContainer(name: string): Promise<void> {
 
 beforeAll(async () => {
   keptFilesDir = await mkdtemp(path.join(tmpdir(), "cib-kept-"));
-  sandbox = await createTestSandbox({}, undefined, undefined, {
-    keptFilesDir,
-    now: () => clock,
-    idleTimeoutMs: 60_000,
-  });
+  sandbox = await createTestSandbox({}, undefined, undefined, managerOptions());
 }, 900_000);
 
 afterAll(async () => {
@@ -96,7 +98,7 @@ describe("kept files", () => {
     const first = await sandbox.manager.acquire("kept-restart");
     const written = await first.execute(WRITE_FILES);
     await first.execute("pass");
-    sandbox.manager.shutdown();
+    await sandbox.manager.shutdown();
     await removeContainer(first.location);
 
     const restarted = await createTestSandbox({}, sandbox.scope, undefined, { keptFilesDir });
@@ -105,13 +107,9 @@ describe("kept files", () => {
       const after = await session.execute(READ_FILES);
       expect(lines(after.stdout)).toEqual(lines(written.stdout));
     } finally {
-      restarted.manager.shutdown();
+      await restarted.manager.shutdown();
     }
-    sandbox = await createTestSandbox({}, sandbox.scope, undefined, {
-      keptFilesDir,
-      now: () => clock,
-      idleTimeoutMs: 60_000,
-    });
+    sandbox = await createTestSandbox({}, sandbox.scope, undefined, managerOptions());
   });
 
   it("are forgotten by reset and by close", async () => {
@@ -134,5 +132,22 @@ describe("kept files", () => {
     expect(remaining.every((folder) => existsSync(path.join(keptFilesDir, folder, "manifest.json")))).toBe(
       true,
     );
+  });
+
+  it("are removed after the retention time, and the next message says so", async () => {
+    const session = await sandbox.manager.acquire("kept-old");
+    await session.execute("open('/mnt/data/old.txt', 'w').write('old')");
+    await session.execute("pass");
+    clock += 61_000;
+    await sandbox.manager.reapIdle();
+    clock += 8 * DAY_MS;
+    expect(await sandbox.manager.pruneKept()).toBeGreaterThanOrEqual(1);
+    const again = await sandbox.manager.acquire("kept-old");
+    const run = await again.execute("import os\nprint(os.listdir('/mnt/data'))");
+    expect(run.stdout).toBe("[]\n");
+    expect(run.notices).toEqual([
+      "This conversation's files were removed after 7 day(s) without use (the retention time an admin sets with SESSION_RETENTION_DAYS), so its sandbox starts empty: variables, imports and files from before are gone.",
+    ]);
+    expect(run.filesLost).toBe(true);
   });
 });

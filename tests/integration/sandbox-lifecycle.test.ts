@@ -72,19 +72,19 @@ describe("sandbox lifecycle", () => {
     const first = await createTestSandbox({}, sandbox.scope);
     const before = await first.manager.acquire("adopt");
     await before.execute("survivor = 'still here'");
-    first.manager.shutdown();
+    await first.manager.shutdown();
     const second = await createTestSandbox({}, sandbox.scope);
     const after = await second.manager.acquire("adopt");
     expect(await after.open()).toEqual({ adopted: true });
     expect((await after.execute("print(survivor)")).stdout).toBe("still here\n");
-    second.manager.shutdown();
+    await second.manager.shutdown();
   });
 
   it("replaces rather than adopts a running container made from another image", async () => {
     const first = await createTestSandbox({}, sandbox.scope);
     const before = await first.manager.acquire("other-image");
     await before.execute("survivor = 1");
-    first.manager.shutdown();
+    await first.manager.shutdown();
     const image = await sandboxImage();
     const otherRef = `${image.split(":")[0]}:test-other-ref`;
     await docker.getImage(image).tag({ repo: otherRef.split(":")[0] ?? "", tag: "test-other-ref" });
@@ -121,7 +121,7 @@ describe("sandbox lifecycle", () => {
     const session = await sandbox.manager.acquire("left-behind");
     await session.open();
     const name = session.containerName;
-    sandbox.manager.shutdown();
+    await sandbox.manager.shutdown();
     await docker.getContainer(name).stop({ t: 0 });
     const removed = await sandbox.manager.removeStopped();
     expect(removed).toBeGreaterThanOrEqual(1);

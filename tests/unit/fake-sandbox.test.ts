@@ -66,7 +66,7 @@ describe("FakeSandbox files", () => {
     const before = await sandbox.acquire("c1");
     await before.putFile("a.txt", Buffer.from("a"));
     await before.execute("x = 1");
-    sandbox.shutdown();
+    await sandbox.shutdown();
     const after = await sandbox.acquire("c1");
     expect(after).not.toBe(before);
     expect((await after.listFiles()).map((f) => f.path)).toEqual(["a.txt"]);

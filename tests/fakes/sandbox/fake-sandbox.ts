@@ -80,7 +80,7 @@ export class FakeSandbox implements Sandbox {
   }
 
   /** Lets go of the sessions; their files and variables stay for the next acquire, as containers do. */
-  shutdown(): void {
+  async shutdown(): Promise<void> {
     this.sessions.clear();
   }
 

@@ -156,6 +156,7 @@ export async function runScripted(input: RunInput): Promise<Execution> {
     protocolViolations: 0,
     removedFiles: [],
     moreRemovedFiles: 0,
+    restartedBefore: [],
   };
   const lost = filesLost ? [containerLostNotice("the test scripted a lost container")] : [];
   return {
