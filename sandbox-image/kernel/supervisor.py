@@ -11,7 +11,6 @@ processes a run leaves behind are stopped when it ends, before the next run is s
 """
 
 import argparse
-import json
 import os
 import secrets
 import selectors
@@ -23,65 +22,17 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Run with -I (isolated), so the script's own directory is not on sys.path by default.
 sys.path.insert(0, HERE)
+from cib_bot_channel import BotChannel  # noqa: E402
 from cib_files import DATA_DIR, REQUEST_TYPES, DataFolder  # noqa: E402
 from cib_identity import IdentityError, SandboxIdentity, parse_uid  # noqa: E402
 from cib_kernel_link import KernelLink  # noqa: E402
 from cib_processes import kill_other_processes, oom_kill_count, pids_limit_hits, reap_children  # noqa: E402
 
-MAX_BOT_LINE = 64 * 1024 * 1024
 START_FAILURES_BEFORE_GIVING_UP = 3
 
 
 def now_ms():
     return time.monotonic() * 1000
-
-
-class BotChannel:
-    """stdin/stdout of the container. The bot is trusted, but its lines are still bounded."""
-
-    def __init__(self):
-        self.fd_in = sys.stdin.fileno()
-        os.set_blocking(self.fd_in, False)
-        self._buffer = bytearray()
-        self.closed = False
-
-    def send(self, message):
-        data = (json.dumps(message, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(1, view)
-            except BlockingIOError:
-                time.sleep(0.001)
-                continue
-            view = view[written:]
-
-    def read_messages(self):
-        try:
-            chunk = os.read(self.fd_in, 1 << 20)
-        except BlockingIOError:
-            return []
-        if not chunk:
-            self.closed = True
-            return []
-        self._buffer += chunk
-        messages = []
-        while True:
-            end = self._buffer.find(b"\n")
-            if end < 0:
-                if len(self._buffer) > MAX_BOT_LINE:
-                    self._buffer.clear()
-                    self.send({"type": "failure", "id": None, "message": "request line too long"})
-                return messages
-            line = bytes(self._buffer[:end])
-            del self._buffer[: end + 1]
-            try:
-                message = json.loads(line)
-            except ValueError:
-                self.send({"type": "failure", "id": None, "message": "request is not JSON"})
-                continue
-            if isinstance(message, dict):
-                messages.append(message)
 
 
 class Execution:
