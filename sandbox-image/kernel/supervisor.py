@@ -331,6 +331,8 @@ class Supervisor:
         if self.execution is not None:
             self.bot.send({"type": "failure", "id": message.get("id"), "message": "busy: another run is in progress"})
             return
+        # A kernel that died since the last look is replaced first, and the run goes to the new one.
+        self.check_kernel_alive()
         self.execution = Execution(message, self.data.snapshot())
         if self.kernel is None:
             # Try once more: the failure may have been passing (e.g. the pids limit was full).

@@ -166,6 +166,41 @@ export class KeptFiles {
     );
   }
 
+  /** Keeps a pickled namespace (see variables-snapshot.ts) and what could not be pickled. */
+  async saveState(data: Buffer, skipped: Array<[string, string]>): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await this.writeAtomically(path.join(this.dir, "state.dill"), data, false);
+    await this.writeAtomically(
+      path.join(this.dir, "state.json"),
+      Buffer.from(JSON.stringify({ skipped })),
+      false,
+    );
+  }
+
+  /** The kept namespace, if any, with the names that could not be kept when it was saved. */
+  async loadState(): Promise<{ data: Buffer; skipped: Array<[string, string]> } | null> {
+    try {
+      const data = await readFile(path.join(this.dir, "state.dill"));
+      const meta: unknown = JSON.parse(await readFile(path.join(this.dir, "state.json"), "utf8"));
+      const raw = (meta as { skipped?: unknown } | null)?.skipped;
+      const skipped = Array.isArray(raw)
+        ? raw.filter(
+            (item): item is [string, string] =>
+              Array.isArray(item) && item.length === 2 && item.every((part) => typeof part === "string"),
+          )
+        : [];
+      return { data, skipped };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Drops the kept namespace: it was loaded back, or it no longer applies. */
+  async clearState(): Promise<void> {
+    await rm(path.join(this.dir, "state.dill"), { force: true });
+    await rm(path.join(this.dir, "state.json"), { force: true });
+  }
+
   /** Forgets every kept file of the conversation (reset, close). */
   async clear(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });

@@ -122,3 +122,35 @@ export function expiredNotice(retentionDays: number | null): string {
   const after = retentionDays ? `after ${retentionDays} day(s) without use` : "after a long time without use";
   return `This conversation's files were removed ${after} (the retention time an admin sets with SESSION_RETENTION_DAYS), so its sandbox starts empty: variables, imports and files from before are gone.`;
 }
+
+/** A suspended conversation picked up again: what came back, and what could not. */
+export function resumedNotice(
+  files: RestoreSummary,
+  variables: {
+    restored: string[];
+    modules: string[];
+    failed: Array<[string, string]>;
+    skipped: Array<[string, string]>;
+  },
+): string {
+  const shown = variables.restored
+    .slice(0, 6)
+    .map((name) => `\`${name}\``)
+    .join(", ");
+  const more = variables.restored.length > 6 ? ` and ${variables.restored.length - 6} more` : "";
+  const parts = [
+    `This conversation's sandbox was suspended and is back: restored ${variables.restored.length} variable(s)${shown ? ` (${shown}${more})` : ""}, ${variables.modules.length} import(s) and ${files.files} file(s).`,
+  ];
+  const lost = [
+    ...variables.skipped.map(([name, type]) => `\`${name}\` (a ${type})`),
+    ...variables.failed.map(([name, why]) => `\`${name}\` (${why})`),
+  ];
+  if (lost.length > 0) {
+    parts.push(
+      `${lost.slice(0, 6).join(", ")}${lost.length > 6 ? ` and ${lost.length - 6} more` : ""} could not be kept: run the code that made them again.`,
+    );
+  }
+  if (files.missing.length > 0)
+    parts.push(`${files.missing.length} file(s) could not be restored (the kept copy was damaged).`);
+  return parts.join(" ");
+}

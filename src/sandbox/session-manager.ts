@@ -170,7 +170,7 @@ export class SandboxManager implements Sandbox {
   async shutdown(): Promise<void> {
     clearInterval(this.reaper);
     this.reaper = undefined;
-    await Promise.all([...this.sessions.values()].map((session) => session.detach()));
+    await Promise.all([...this.sessions.values()].map((session) => session.detach({ keepVariables: true })));
     this.sessions.clear();
   }
 

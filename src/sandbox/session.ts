@@ -15,12 +15,21 @@ import {
   freshStartNotice,
   idleRestartNotice,
   resultNotices,
+  resumedNotice,
 } from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
 import type { SandboxSession } from "./sandbox.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
 import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
+import {
+  type RestoreSummaryOfVariables,
+  restoreVariables,
+  STATE_PATH,
+  snapshotVariables,
+} from "./variables-snapshot.ts";
 
+/** How long pickling or loading a namespace may take. */
+const VARIABLES_TIMEOUT_MS = 60_000;
 /** Time the bot allows past the supervisor's own deadline before it gives up on the container. */
 const OUTER_DEADLINE_MARGIN_MS = 10_000;
 
@@ -34,6 +43,8 @@ export class ContainerSession implements SandboxSession {
   private pendingLoss: string | null = null;
   /** What the current container got back from the kept files, until the next run says so. */
   private pendingRestore: RestoreSummary | null = null;
+  /** What came back of the variables in the current container, until the next run says so. */
+  private pendingVariables: (RestoreSummaryOfVariables & { skipped: Array<[string, string]> }) | null = null;
   /** Set when retention removed the kept files: the days it allowed (or null), until said. */
   private pendingExpiry: { days: number | null } | null = null;
   lastUsedAt: number;
@@ -98,29 +109,60 @@ export class ContainerSession implements SandboxSession {
 
   /** Ends the conversation's sandbox: the container and the kept files are removed. */
   async close(): Promise<void> {
-    await this.suspend();
+    this.closed = true;
+    await this.queue;
+    await this.removeContainer();
     await this.kept?.clear();
   }
 
-  /** Removes the container but keeps the files: the next use starts a new one and restores them. */
+  /**
+   * Removes the container but keeps the conversation: its files are kept already, its variables
+   * are pickled now, and the next use starts a new container and restores both.
+   */
   async suspend(): Promise<void> {
     this.closed = true;
     // A save of the last run's files may still be queued; it needs the container.
     await this.queue;
+    await this.keepVariables();
+    await this.removeContainer();
+    await this.kept?.touch();
+  }
+
+  /**
+   * Lets go of the container but leaves it running, so a later process can adopt it with its
+   * variables. With `keepVariables` (the bot's shutdown) they are also pickled, in case the
+   * container does not outlive the bot's absence.
+   */
+  async detach(options: { keepVariables?: boolean } = {}): Promise<void> {
+    // Files of the last run may still be on their way out; they must be kept before letting go.
+    await this.queue;
+    if (options.keepVariables) await this.keepVariables();
+    this.attached?.client.close();
+    this.attached = null;
+    await this.kept?.touch();
+  }
+
+  private async removeContainer(): Promise<void> {
     const attached = this.attached;
     this.attached = null;
     attached?.client.close();
     await this.runtime.remove(attached?.id ?? this.containerName);
-    await this.kept?.touch();
   }
 
-  /** Lets go of the container but leaves it running, so a later process can adopt it. */
-  async detach(): Promise<void> {
-    // Files of the last run may still be on their way out; they must be kept before letting go.
-    await this.queue;
-    this.attached?.client.close();
-    this.attached = null;
-    await this.kept?.touch();
+  private async keepVariables(): Promise<void> {
+    const attached = this.attached;
+    if (!this.kept || !attached || attached.client.broken) return;
+    try {
+      const summary = await snapshotVariables(attached.client, VARIABLES_TIMEOUT_MS);
+      const data = await attached.client.getFile(STATE_PATH, this.limits.dataMb * 1024 * 1024);
+      await this.kept.saveState(data, summary.skipped);
+      this.logger.info(
+        { kept: summary.kept.length, skipped: summary.skipped.length },
+        "kept the session's variables",
+      );
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not keep the session's variables");
+    }
   }
 
   private touch(): void {
@@ -161,8 +203,31 @@ export class ContainerSession implements SandboxSession {
       this.pendingRestore = hadOne ? (restored ?? { files: 0, bytes: 0, missing: [] }) : null;
       if (restored) this.logger.info({ files: restored.files, bytes: restored.bytes }, "restored kept files");
       if (!hadOne) await this.kept.ensure();
+      await this.restoreVariables(attached);
+    } else if (attached.adopted) {
+      // The live kernel has the variables; a copy kept at shutdown is older.
+      await this.kept?.clearState();
     }
     return attached;
+  }
+
+  private async restoreVariables(attached: AttachedContainer): Promise<void> {
+    const state = await this.kept?.loadState();
+    if (!state) return;
+    try {
+      await attached.client.putFile(STATE_PATH, state.data);
+      const summary = await restoreVariables(attached.client, VARIABLES_TIMEOUT_MS);
+      this.pendingVariables = { ...summary, skipped: state.skipped };
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not restore the session's variables");
+      this.pendingVariables = {
+        restored: [],
+        modules: [],
+        failed: [["(all)", "the kept copy could not be loaded"]],
+        skipped: state.skipped,
+      };
+    }
+    await this.kept?.clearState();
   }
 
   /** Copies what a run changed in /mnt/data out of the container, after the run has answered. */
@@ -185,10 +250,18 @@ export class ContainerSession implements SandboxSession {
     const loss = this.pendingLoss;
     const restored = this.pendingRestore;
     const expired = this.pendingExpiry;
+    const variables = this.pendingVariables;
     this.pendingLoss = null;
     this.pendingRestore = null;
     this.pendingExpiry = null;
+    this.pendingVariables = null;
     if (expired) return { notices: [expiredNotice(expired.days)], filesLost: true };
+    if (variables && !loss) {
+      return {
+        notices: [resumedNotice(restored ?? { files: 0, bytes: 0, missing: [] }, variables)],
+        filesLost: false,
+      };
+    }
     if (loss) {
       const kept = this.kept !== null && (restored === null || restored.missing.length === 0);
       return {

@@ -10,9 +10,20 @@ import { type CliResult, runCliCaptured } from "../helpers/cli.ts";
 import { sandboxImage, testDocker } from "../helpers/sandbox.ts";
 
 const run = promisify(execFile);
-/** Run with `docker exec` beside the supervisor: finds the kernel and kills it. */
-const KILL_KERNEL =
-  "import os, signal\nfor p in os.listdir('/proc'):\n    if p.isdigit() and b'kernel.py' in open('/proc/%s/cmdline' % p, 'rb').read():\n        os.kill(int(p), signal.SIGKILL)";
+/** Run with `docker exec` beside the supervisor: kills the kernel and returns once it is dead. */
+const KILL_KERNEL = [
+  "import os, signal, time",
+  "def state(p):",
+  "    try:",
+  "        return open('/proc/%d/stat' % p).read().rsplit(')', 1)[1].split()[0]",
+  "    except OSError:",
+  "        return 'gone'",
+  "for p in os.listdir('/proc'):",
+  "    if p.isdigit() and b'kernel.py' in open('/proc/%s/cmdline' % p, 'rb').read():",
+  "        os.kill(int(p), signal.SIGKILL)",
+  "        while state(int(p)) not in ('Z', 'X', 'gone'):",
+  "            time.sleep(0.01)",
+].join("\n");
 const BIN = path.resolve(import.meta.dirname, "../../bin/code-interpreter-bot.js");
 const session = `test-${randomUUID().slice(0, 8)}`;
 const env = { ...process.env, SANDBOX_TIMEOUT_SECONDS: "5", SANDBOX_INTERRUPT_GRACE_SECONDS: "1" };

@@ -89,9 +89,40 @@ describe("kept files", () => {
     const resumed = await sandbox.manager.acquire("kept-idle");
     const after = await resumed.execute(READ_FILES);
     expect(lines(after.stdout)).toEqual(lines(written.stdout));
-    expect(after.notices.join(" ")).toContain(
-      "This conversation's sandbox had stopped, so a new one was started: variables and imports from before are gone; 3 file(s)",
+    // Suspended, not lost: the loop variable and the imports of WRITE_FILES come back too.
+    expect(after.notices).toEqual([
+      "This conversation's sandbox was suspended and is back: restored 1 variable(s) (`name`), 2 import(s) and 3 file(s).",
+    ]);
+  });
+
+  it("keep the variables of a suspended session, and name what could not be kept", async () => {
+    const session = await sandbox.manager.acquire("kept-variables");
+    const made = await session.execute(
+      [
+        "import numpy as np, pandas as pd, sqlite3",
+        "df = pd.DataFrame({'a': range(1000), 'b': ['x'] * 1000})",
+        "arr = np.arange(10)",
+        "def double(x):\n    return 2 * x",
+        "class Point:\n    def __init__(self, x):\n        self.x = x",
+        "p = Point(3)",
+        "conn = sqlite3.connect(':memory:')",
+      ].join("\n"),
     );
+    expect(made.status).toBe("ok");
+    clock += 61_000;
+    await sandbox.manager.reapIdle();
+
+    const resumed = await sandbox.manager.acquire("kept-variables");
+    const run = await resumed.execute(
+      "print(int(df.a.sum()), df.b.iloc[-1], int(arr.sum()), double(21), p.x, type(p).__name__, np.__name__, pd.__name__, 'conn' in globals())",
+    );
+    expect(run.stdout).toBe("499500 x 45 42 3 Point numpy pandas False\n");
+    const notice = run.notices.join(" ");
+    expect(notice).toMatch(
+      /This conversation's sandbox was suspended and is back: restored 5 variable\(s\) \(`Point`, `arr`, `df`, `double`, `p`\), 3 import\(s\)/,
+    );
+    expect(notice).toContain("`conn` (a Connection) could not be kept: run the code that made them again.");
+    expect(run.kernelRestarted).toBe(false);
   });
 
   it("survive a restart of the bot and the loss of its container", async () => {
