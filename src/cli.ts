@@ -2,7 +2,7 @@
 import { askCommand } from "./cli/ask-command.ts";
 import { type CliIo, execCommand } from "./cli/exec-command.ts";
 import { HELP } from "./cli/help.ts";
-import { closeCommand, sessionsCommand } from "./cli/sessions-command.ts";
+import { closeCommand, sessionsCommand, suspendCommand } from "./cli/sessions-command.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { loadConfig, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
@@ -30,7 +30,7 @@ export async function runCli(
     return command === undefined ? 2 : 0;
   }
   try {
-    if (!["exec", "sessions", "close", "ask"].includes(command)) {
+    if (!["exec", "sessions", "suspend", "close", "ask"].includes(command)) {
       throw new UsageError(`unknown command '${command}'`);
     }
     if (env === process.env) loadDotEnv();
@@ -50,6 +50,7 @@ export async function runCli(
     const manager = await openSandbox(config, { scope: CLI_SCOPE, logger, onBuildProgress });
     if (command === "exec") return await execCommand(args, manager, io);
     if (command === "sessions") return await sessionsCommand(args, manager, io);
+    if (command === "suspend") return await suspendCommand(args, manager, io);
     return await closeCommand(args, manager, io);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -23,7 +23,11 @@ Usage:
       --json               print one JSON transcript: status, messages, codeRuns,
                            images, files, notices, errors
   code-interpreter-bot sessions [--json]
-      Lists the named sessions and their containers.
+      Lists the named sessions: running, stopped or suspended, what is kept of them on
+      disk, and when they were last used.
+  code-interpreter-bot suspend NAME
+      Suspends a named session now: its container is removed, its files and variables are
+      kept, and the next exec --session NAME resumes it.
   code-interpreter-bot close NAME
       Closes a named session: its container, variables and files are removed.
   code-interpreter-bot --help

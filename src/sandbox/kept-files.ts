@@ -329,3 +329,38 @@ export async function pruneKeptFiles(
   if (removed > 0) options.logger.info({ removed }, "removed kept files past their retention time");
   return removed;
 }
+
+export interface KeptSession {
+  /** The key the kept files were saved under, without the scope prefix. */
+  key: string;
+  lastUsed: Date;
+  /** Bytes on the host: the files' blobs and the pickled variables. */
+  bytes: number;
+}
+
+/** The conversations of one scope that have kept files, with their size and last use. */
+export async function listKeptSessions(root: string, scope: string): Promise<KeptSession[]> {
+  const sessions: KeptSession[] = [];
+  const prefix = `${scope}:`;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const dir = path.join(root, name);
+    const manifestPath = path.join(dir, "manifest.json");
+    const [text, info] = await Promise.all([
+      readFile(manifestPath, "utf8").catch(() => null),
+      stat(manifestPath).catch(() => null),
+    ]);
+    const manifest = text === null ? null : parseManifest(text);
+    if (!manifest || !info || !manifest.key.startsWith(prefix)) continue;
+    let bytes = 0;
+    for (const file of [
+      "state.dill",
+      ...(await readdir(path.join(dir, "blobs")).catch(() => [] as string[])).map((blob) =>
+        path.join("blobs", blob),
+      ),
+    ]) {
+      bytes += (await stat(path.join(dir, file)).catch(() => null))?.size ?? 0;
+    }
+    sessions.push({ key: manifest.key.slice(prefix.length), lastUsed: info.mtime, bytes });
+  }
+  return sessions;
+}

@@ -9,7 +9,7 @@ import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
 import { LABEL_APP, LABEL_SCOPE, LABEL_SESSION } from "./container-spec.ts";
-import { KeptFiles, keptFolderName, pruneKeptFiles } from "./kept-files.ts";
+import { KeptFiles, keptFolderName, listKeptSessions, pruneKeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { ContainerSession } from "./session.ts";
@@ -30,6 +30,16 @@ export interface SandboxManagerOptions {
   /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
   keptFilesRetentionMs?: number;
   now?: () => number;
+}
+
+export interface SessionDescription {
+  key: string;
+  /** running: a live container; stopped: a container that is not running; suspended: only kept state. */
+  state: "running" | "stopped" | "suspended";
+  container: string | null;
+  /** Bytes kept on the host for it (files and variables). */
+  keptBytes: number;
+  lastUsed: string;
 }
 
 export class SandboxManager implements Sandbox {
@@ -94,6 +104,51 @@ export class SandboxManager implements Sandbox {
 
   list(): Promise<SandboxContainerInfo[]> {
     return this.runtime.list();
+  }
+
+  /** Every session of this scope: with a container (running or stopped) or suspended (only kept state). */
+  async describe(): Promise<SessionDescription[]> {
+    const containers = await this.runtime.list();
+    const kept = this.options.keptFilesDir
+      ? await listKeptSessions(this.options.keptFilesDir, this.options.scope)
+      : [];
+    const keptByKey = new Map(kept.map((session) => [session.key, session]));
+    const described: SessionDescription[] = containers.map((container) => ({
+      key: container.sessionKey,
+      state: container.running ? "running" : "stopped",
+      container: container.name,
+      keptBytes: keptByKey.get(container.sessionKey)?.bytes ?? 0,
+      lastUsed: keptByKey.get(container.sessionKey)?.lastUsed.toISOString() ?? container.createdAt,
+    }));
+    const withContainer = new Set(containers.map((container) => container.sessionKey));
+    for (const session of kept) {
+      if (withContainer.has(session.key)) continue;
+      described.push({
+        key: session.key,
+        state: "suspended",
+        container: null,
+        keptBytes: session.bytes,
+        lastUsed: session.lastUsed.toISOString(),
+      });
+    }
+    return described.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /**
+   * Suspends a session now: its variables are pickled, its container removed, its files and
+   * variables kept for the next use. False when it has no running container.
+   */
+  async suspend(key: string): Promise<boolean> {
+    const name = this.runtime.containerName(key);
+    const running = (await this.runtime.list()).some(
+      (container) => container.name === name && container.running,
+    );
+    if (!running) return false;
+    const session = await this.acquire(key);
+    await session.open();
+    this.sessions.delete(key);
+    await session.suspend();
+    return true;
   }
 
   /** Removes this scope's containers that are no longer running (left by a crash or a reboot). */

@@ -142,6 +142,36 @@ describe("code-interpreter-bot exec", () => {
     }
   });
 
+  it("suspends a named session on request and resumes it with its variables and files", async () => {
+    const name = `${session}-suspend`;
+    try {
+      expect((await cli(["exec", "--session", name, "x = 41\nopen('n.txt', 'w').write('n')"])).code).toBe(0);
+      const suspended = await cli(["suspend", name]);
+      expect(suspended.stdout).toContain(`Suspended session ${name}`);
+      const listed = JSON.parse((await cli(["sessions", "--json"])).stdout) as Array<Record<string, unknown>>;
+      expect(listed.find((entry) => entry.key === name)).toMatchObject({
+        state: "suspended",
+        container: null,
+      });
+      expect(Number(listed.find((entry) => entry.key === name)?.keptBytes)).toBeGreaterThan(0);
+      const resumed = JSON.parse(
+        (await cli(["exec", "--session", name, "--json", "print(x + 1, open('n.txt').read())"])).stdout,
+      );
+      expect(resumed.stdout).toBe("42 n\n");
+      expect(resumed.notices.join(" ")).toContain(
+        "This conversation's sandbox was suspended and is back: restored 1 variable(s) (`x`)",
+      );
+      expect((await cli(["suspend", `${name}-missing`])).code).toBe(1);
+    } finally {
+      await cli(["close", name]);
+    }
+    expect(
+      JSON.parse((await cli(["sessions", "--json"])).stdout).some(
+        (entry: { key: string }) => entry.key === name,
+      ),
+    ).toBe(false);
+  });
+
   it("runs code even when a chat platform's settings are incomplete, and warns about them", async () => {
     const result = await runCliCaptured(["exec", "print('still works')"], {
       ...env,
