@@ -109,13 +109,14 @@ class Supervisor:
         self.start_kernel()
         return killed
 
-    def stop_leftovers(self):
+    def stop_leftovers(self, reap=True):
         """Stops every process but the kernel, then lets the kernel collect its dead children."""
         if self.kernel is None:
             return 0
         stopped = len(kill_other_processes({self.kernel.pid}))
         # Also for children that ended by themselves after the kernel last looked.
-        self.kernel.send({"type": "reap"})
+        if reap:
+            self.kernel.send({"type": "reap"})
         return stopped
 
     def kernel_exit_reason(self, execution):
@@ -236,7 +237,8 @@ class Supervisor:
     def send_execution(self):
         execution = self.execution
         # Processes started between runs (by a thread the last run left) must not see this run.
-        self.stop_leftovers()
+        # The kernel collects them itself as the run starts, so no separate reap is asked for.
+        self.stop_leftovers(reap=False)
         execution.sent_to_kernel = True
         execution.started_ms = now_ms()
         execution.deadline_ms = execution.started_ms + execution.timeout_ms

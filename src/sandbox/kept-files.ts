@@ -42,6 +42,9 @@ export interface LiveFiles {
   list(): Promise<SandboxFile[]>;
 }
 
+/** A restore that put nothing back. */
+export const NOTHING_RESTORED: RestoreSummary = { files: 0, bytes: 0, missing: [] };
+
 export interface RestoreSummary {
   files: number;
   bytes: number;
@@ -126,10 +129,13 @@ export class KeptFiles {
     await this.collectGarbage(manifest);
   }
 
-  /** Puts the kept files into a new sandbox of the conversation. */
+  /**
+   * Puts the kept files into a new sandbox of the conversation. Null when nothing was kept for
+   * it, so it had no sandbox before; a summary (possibly of no files) when it had one.
+   */
   async restore(write: (path: string, data: Buffer) => Promise<void>): Promise<RestoreSummary | null> {
     const manifest = await this.load();
-    if (!manifest || Object.keys(manifest.files).length === 0) return null;
+    if (!manifest) return null;
     const summary: RestoreSummary = { files: 0, bytes: 0, missing: [] };
     for (const [name, file] of Object.entries(manifest.files)) {
       let data: Buffer;

@@ -2,34 +2,21 @@
  * One conversation's sandbox: a container with a live kernel, and what to do when it fails.
  * Executions run one at a time. Every wait has a deadline: the supervisor enforces the
  * run's time limit itself, and this side keeps an outer deadline in case the supervisor
- * cannot (then the whole container is replaced, and the result says files were lost).
+ * cannot (then the whole container is replaced). What carries over to a new container, and
+ * what the next run says about it, is SessionContinuity's.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../logger.ts";
 import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
-import type { KeptFiles, RestoreSummary } from "./kept-files.ts";
+import type { KeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
-import {
-  containerLostNotice,
-  expiredNotice,
-  freshStartNotice,
-  idleRestartNotice,
-  resultNotices,
-  resumedNotice,
-} from "./notices.ts";
+import { containerLostNotice, idleRestartNotice, resultNotices } from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
 import type { SandboxSession } from "./sandbox.ts";
+import { SessionContinuity } from "./session-continuity.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
 import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
-import {
-  type RestoreSummaryOfVariables,
-  restoreVariables,
-  STATE_PATH,
-  snapshotVariables,
-} from "./variables-snapshot.ts";
 
-/** How long pickling or loading a namespace may take. */
-const VARIABLES_TIMEOUT_MS = 60_000;
 /** Time the bot allows past the supervisor's own deadline before it gives up on the container. */
 const OUTER_DEADLINE_MARGIN_MS = 10_000;
 
@@ -39,14 +26,7 @@ export class ContainerSession implements SandboxSession {
   private attached: AttachedContainer | null = null;
   private opening: Promise<AttachedContainer> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Why the last container was lost, until the next run says so. */
-  private pendingLoss: string | null = null;
-  /** What the current container got back from the kept files, until the next run says so. */
-  private pendingRestore: RestoreSummary | null = null;
-  /** What came back of the variables in the current container, until the next run says so. */
-  private pendingVariables: (RestoreSummaryOfVariables & { skipped: Array<[string, string]> }) | null = null;
-  /** Set when retention removed the kept files: the days it allowed (or null), until said. */
-  private pendingExpiry: { days: number | null } | null = null;
+  private readonly continuity: SessionContinuity;
   lastUsedAt: number;
   running = false;
   closed = false;
@@ -57,10 +37,11 @@ export class ContainerSession implements SandboxSession {
     readonly limits: SandboxLimits,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-    /** Where the conversation's files are kept between containers; null keeps nothing. */
-    private readonly kept: KeptFiles | null = null,
+    /** Where the conversation's files and variables are kept between containers; null keeps nothing. */
+    kept: KeptFiles | null = null,
   ) {
     this.lastUsedAt = now();
+    this.continuity = new SessionContinuity(kept, limits.dataMb * 1024 * 1024, logger);
   }
 
   get containerName(): string {
@@ -100,10 +81,7 @@ export class ContainerSession implements SandboxSession {
   reset(clearFiles: boolean): Promise<void> {
     return this.exclusive(async () => {
       await (await this.container()).client.restart(clearFiles, this.limits.startTimeoutMs);
-      if (clearFiles) {
-        await this.kept?.clear();
-        await this.kept?.ensure();
-      }
+      if (clearFiles) await this.continuity.startOver();
     });
   }
 
@@ -112,7 +90,7 @@ export class ContainerSession implements SandboxSession {
     this.closed = true;
     await this.queue;
     await this.removeContainer();
-    await this.kept?.clear();
+    await this.continuity.forget();
   }
 
   /**
@@ -125,7 +103,7 @@ export class ContainerSession implements SandboxSession {
     await this.queue;
     await this.keepVariables();
     await this.removeContainer();
-    await this.kept?.touch();
+    await this.continuity.touch();
   }
 
   /**
@@ -139,7 +117,7 @@ export class ContainerSession implements SandboxSession {
     if (options.keepVariables) await this.keepVariables();
     this.attached?.client.close();
     this.attached = null;
-    await this.kept?.touch();
+    await this.continuity.touch();
   }
 
   private async removeContainer(): Promise<void> {
@@ -150,19 +128,7 @@ export class ContainerSession implements SandboxSession {
   }
 
   private async keepVariables(): Promise<void> {
-    const attached = this.attached;
-    if (!this.kept || !attached || attached.client.broken) return;
-    try {
-      const summary = await snapshotVariables(attached.client, VARIABLES_TIMEOUT_MS);
-      const data = await attached.client.getFile(STATE_PATH, this.limits.dataMb * 1024 * 1024);
-      await this.kept.saveState(data, summary.skipped);
-      this.logger.info(
-        { kept: summary.kept.length, skipped: summary.skipped.length },
-        "kept the session's variables",
-      );
-    } catch (error) {
-      this.logger.warn({ err: error }, "could not keep the session's variables");
-    }
+    if (this.attached) await this.continuity.keepVariables(this.attached.client);
   }
 
   private touch(): void {
@@ -179,7 +145,7 @@ export class ContainerSession implements SandboxSession {
     if (this.closed) throw new Error("this sandbox session was closed");
     if (this.attached && !this.attached.client.broken) return this.attached;
     if (this.attached?.client.broken) {
-      this.pendingLoss = this.attached.client.broken;
+      this.continuity.noteLoss(this.attached.client.broken);
       const lost = this.attached;
       this.attached = null;
       await this.runtime.remove(lost.id).catch(() => undefined);
@@ -191,91 +157,20 @@ export class ContainerSession implements SandboxSession {
     return this.attached;
   }
 
-  /** A running container for the conversation; a new one gets the kept files back first. */
+  /** A running container for the conversation; a new one gets the kept files and variables back first. */
   private async openAndRestore(): Promise<AttachedContainer> {
     const attached = await this.runtime.open(this.key);
-    if (!attached.adopted && this.kept) {
-      const expiredDays = await this.kept.takeExpiry();
-      if (expiredDays !== null) this.pendingExpiry = { days: expiredDays };
-      // A kept record means this conversation had a sandbox before, which is now gone: say so.
-      const hadOne = await this.kept.exists();
-      const restored = await this.kept.restore((path, data) => attached.client.putFile(path, data));
-      this.pendingRestore = hadOne ? (restored ?? { files: 0, bytes: 0, missing: [] }) : null;
-      if (restored) this.logger.info({ files: restored.files, bytes: restored.bytes }, "restored kept files");
-      if (!hadOne) await this.kept.ensure();
-      await this.restoreVariables(attached);
-    } else if (attached.adopted) {
-      // The live kernel has the variables; a copy kept at shutdown is older.
-      await this.kept?.clearState();
-    }
+    await this.continuity.prepare(attached);
     return attached;
-  }
-
-  private async restoreVariables(attached: AttachedContainer): Promise<void> {
-    const state = await this.kept?.loadState();
-    if (!state) return;
-    try {
-      await attached.client.putFile(STATE_PATH, state.data);
-      const summary = await restoreVariables(attached.client, VARIABLES_TIMEOUT_MS);
-      this.pendingVariables = { ...summary, skipped: state.skipped };
-    } catch (error) {
-      this.logger.warn({ err: error }, "could not restore the session's variables");
-      this.pendingVariables = {
-        restored: [],
-        modules: [],
-        failed: [["(all)", "the kept copy could not be loaded"]],
-        skipped: state.skipped,
-      };
-    }
-    await this.kept?.clearState();
   }
 
   /** Copies what a run changed in /mnt/data out of the container, after the run has answered. */
   private keepChanges(result: ResultMessage, attached: AttachedContainer): void {
-    const kept = this.kept;
-    if (!kept) return;
-    const incomplete = result.moreFiles > 0 || result.moreRemovedFiles > 0;
-    if (result.files.length === 0 && result.removedFiles.length === 0 && !incomplete) return;
-    const maxBytes = this.limits.dataMb * 1024 * 1024;
-    void this.exclusive(() =>
-      kept.record(
-        { changed: result.files, removed: result.removedFiles, incomplete },
-        { read: (path) => attached.client.getFile(path, maxBytes), list: () => attached.client.listFiles() },
-      ),
-    ).catch((error: unknown) => this.logger.warn({ err: error }, "could not keep the run's files"));
-  }
-
-  /** The sentences about what a new container lost and got back, once, for the next run. */
-  private takeStartNotices(): { notices: string[]; filesLost: boolean } {
-    const loss = this.pendingLoss;
-    const restored = this.pendingRestore;
-    const expired = this.pendingExpiry;
-    const variables = this.pendingVariables;
-    this.pendingLoss = null;
-    this.pendingRestore = null;
-    this.pendingExpiry = null;
-    this.pendingVariables = null;
-    if (expired) return { notices: [expiredNotice(expired.days)], filesLost: true };
-    if (variables && !loss) {
-      return {
-        notices: [resumedNotice(restored ?? { files: 0, bytes: 0, missing: [] }, variables)],
-        filesLost: false,
-      };
-    }
-    if (loss) {
-      const kept = this.kept !== null && (restored === null || restored.missing.length === 0);
-      return {
-        notices: [
-          containerLostNotice(
-            loss,
-            "already",
-            this.kept ? (restored ?? { files: 0, bytes: 0, missing: [] }) : null,
-          ),
-        ],
-        filesLost: !kept,
-      };
-    }
-    return { notices: restored ? [freshStartNotice(restored)] : [], filesLost: false };
+    const work = this.continuity.changesToKeep(result, attached.client);
+    if (!work) return;
+    void this.exclusive(work).catch((error: unknown) =>
+      this.logger.warn({ err: error }, "could not keep the run's files"),
+    );
   }
 
   private async executeNow(code: string, options: ExecuteOptions): Promise<Execution> {
@@ -287,7 +182,7 @@ export class ContainerSession implements SandboxSession {
       if (options.signal?.aborted)
         return this.summary("cancelled", collector, started, ["The run was cancelled."]);
       const attached = await this.container();
-      const { notices, filesLost } = this.takeStartNotices();
+      const { notices, filesLost } = this.continuity.takeStartNotices();
       // A cancel can arrive while the container starts, before anything listens for it.
       if (options.signal?.aborted)
         return this.summary(
@@ -392,8 +287,8 @@ export class ContainerSession implements SandboxSession {
       timedOut ? "timeout" : "crashed",
       collector,
       started,
-      [...notices, containerLostNotice(reason, "next-run", this.kept ? "kept" : null)],
-      this.kept === null,
+      [...notices, containerLostNotice(reason, "next-run", this.continuity.keepsFiles ? "kept" : null)],
+      !this.continuity.keepsFiles,
     );
   }
 

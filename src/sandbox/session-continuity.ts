@@ -1,0 +1,156 @@
+/**
+ * What carries a conversation from one container to the next: its kept files and variables
+ * (kept-files.ts, variables-snapshot.ts), and the sentences its next run owes the person about
+ * what a new container lost, got back or could not keep. ContainerSession decides when; this
+ * class does the keeping and the restoring, and remembers what to say.
+ */
+import type { Logger } from "../logger.ts";
+import type { AttachedContainer } from "./container-runtime.ts";
+import { type KeptFiles, NOTHING_RESTORED, type RestoreSummary } from "./kept-files.ts";
+import { containerLostNotice, expiredNotice, freshStartNotice, resumedNotice } from "./notices.ts";
+import type { SupervisorClient } from "./supervisor-client.ts";
+import type { ResultMessage } from "./supervisor-protocol.ts";
+import {
+  type RestoreSummaryOfVariables,
+  restoreVariables,
+  STATE_PATH,
+  snapshotVariables,
+} from "./variables-snapshot.ts";
+
+/** How long pickling or loading a namespace may take. */
+const VARIABLES_TIMEOUT_MS = 60_000;
+
+export class SessionContinuity {
+  /** Why the last container was lost, until the next run says so. */
+  private loss: string | null = null;
+  /** What the current container got back from the kept files, until the next run says so. */
+  private restored: RestoreSummary | null = null;
+  /** What came back of the variables in the current container, until the next run says so. */
+  private variables: (RestoreSummaryOfVariables & { skipped: Array<[string, string]> }) | null = null;
+  /** Set when retention removed the kept state: the days it allowed (or null), until said. */
+  private expiry: { days: number | null } | null = null;
+
+  constructor(
+    /** Where the conversation's state is kept between containers; null keeps nothing. */
+    private readonly kept: KeptFiles | null,
+    /** The most a kept file (or the pickled namespace) may weigh: the size of /mnt/data. */
+    private readonly maxBytes: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Whether files outlive the container (then a lost container does not lose them). */
+  get keepsFiles(): boolean {
+    return this.kept !== null;
+  }
+
+  noteLoss(reason: string): void {
+    this.loss = reason;
+  }
+
+  /** Gives a container of the conversation what it should start with. */
+  async prepare(attached: AttachedContainer): Promise<void> {
+    if (!this.kept) return;
+    if (attached.adopted) {
+      // The live kernel has the variables; a copy kept at shutdown is older.
+      await this.kept.clearState();
+      return;
+    }
+    const expiredDays = await this.kept.takeExpiry();
+    if (expiredDays !== null) this.expiry = { days: expiredDays };
+    // Kept state means the conversation had a sandbox before, which is now gone: that is said.
+    this.restored = await this.kept.restore((path, data) => attached.client.putFile(path, data));
+    if (this.restored === null) {
+      await this.kept.ensure();
+      return;
+    }
+    this.logger.info({ files: this.restored.files, bytes: this.restored.bytes }, "restored kept files");
+    await this.restoreVariables(attached.client);
+  }
+
+  /**
+   * The work that copies what a run changed in /mnt/data out of the container, or null when
+   * there is nothing to copy. The session queues it behind the run.
+   */
+  changesToKeep(result: ResultMessage, client: SupervisorClient): (() => Promise<void>) | null {
+    const kept = this.kept;
+    if (!kept) return null;
+    const incomplete = result.moreFiles > 0 || result.moreRemovedFiles > 0;
+    if (result.files.length === 0 && result.removedFiles.length === 0 && !incomplete) return null;
+    return () =>
+      kept.record(
+        { changed: result.files, removed: result.removedFiles, incomplete },
+        { read: (path) => client.getFile(path, this.maxBytes), list: () => client.listFiles() },
+      );
+  }
+
+  /** Pickles the namespace and keeps it beside the files; a failure is logged, not thrown. */
+  async keepVariables(client: SupervisorClient): Promise<void> {
+    if (!this.kept || client.broken) return;
+    try {
+      const summary = await snapshotVariables(client, VARIABLES_TIMEOUT_MS);
+      const data = await client.getFile(STATE_PATH, this.maxBytes);
+      await this.kept.saveState(data, summary.skipped);
+      this.logger.info(
+        { kept: summary.kept.length, skipped: summary.skipped.length },
+        "kept the session's variables",
+      );
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not keep the session's variables");
+    }
+  }
+
+  /** reset with clearFiles: nothing from before is kept, but the conversation still has a sandbox. */
+  async startOver(): Promise<void> {
+    await this.kept?.clear();
+    await this.kept?.ensure();
+  }
+
+  /** close: the conversation is over. */
+  async forget(): Promise<void> {
+    await this.kept?.clear();
+  }
+
+  /** Marks the conversation as used now, for the retention time. */
+  async touch(): Promise<void> {
+    await this.kept?.touch();
+  }
+
+  /** The sentences about what a new container lost and got back, once, for the next run. */
+  takeStartNotices(): { notices: string[]; filesLost: boolean } {
+    const { loss, restored, expiry, variables } = this;
+    this.loss = null;
+    this.restored = null;
+    this.expiry = null;
+    this.variables = null;
+    if (expiry) return { notices: [expiredNotice(expiry.days)], filesLost: true };
+    if (loss) {
+      const files = this.kept ? (restored ?? NOTHING_RESTORED) : null;
+      return {
+        notices: [containerLostNotice(loss, "already", files)],
+        filesLost: files === null || files.missing.length > 0,
+      };
+    }
+    if (variables)
+      return { notices: [resumedNotice(restored ?? NOTHING_RESTORED, variables)], filesLost: false };
+    return { notices: restored ? [freshStartNotice(restored)] : [], filesLost: false };
+  }
+
+  private async restoreVariables(client: SupervisorClient): Promise<void> {
+    const state = await this.kept?.loadState();
+    if (!state) return;
+    try {
+      await client.putFile(STATE_PATH, state.data);
+      const summary = await restoreVariables(client, VARIABLES_TIMEOUT_MS);
+      this.variables = { ...summary, skipped: state.skipped };
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not restore the session's variables");
+      this.variables = {
+        restored: [],
+        modules: [],
+        failed: [["(all)", "the kept copy could not be loaded"]],
+        skipped: state.skipped,
+      };
+    }
+    await this.kept?.clearState();
+  }
+}
