@@ -40,14 +40,20 @@ export async function runCli(
     const logger = createLogger({ level: config.logLevel });
     const onBuildProgress = (line: string) => io.stderr.write(`[sandbox image] ${line}\n`);
     if (command === "ask") {
-      const runtime = await createBotRuntime(config, { scope: CLI_SCOPE, logger, onBuildProgress });
+      // One command, then the process ends: warm containers would only be started to be removed.
+      const runtime = await createBotRuntime(config, {
+        scope: CLI_SCOPE,
+        logger,
+        onBuildProgress,
+        poolSize: 0,
+      });
       try {
         return await askCommand(args, runtime, io);
       } finally {
         await runtime.close();
       }
     }
-    const manager = await openSandbox(config, { scope: CLI_SCOPE, logger, onBuildProgress });
+    const manager = await openSandbox(config, { scope: CLI_SCOPE, logger, onBuildProgress, poolSize: 0 });
     if (command === "exec") return await execCommand(args, manager, io);
     if (command === "sessions") return await sessionsCommand(args, manager, io);
     if (command === "suspend") return await suspendCommand(args, manager, io);

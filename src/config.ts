@@ -5,6 +5,7 @@
  * EnvReader (adapters/<platform>/…-config.ts), and src/platforms.ts composes them.
  */
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { FatalError } from "./errors.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
@@ -18,7 +19,12 @@ export interface SandboxConfig {
   image: string | null;
   limits: SandboxLimits;
   idleTimeoutMs: number;
-  maxSessions: number;
+  /** Containers alive at once, the warm pool's included. */
+  maxLive: number;
+  /** Runs at once; more wait their turn in a fair queue. */
+  maxRunning: number;
+  /** Warm containers kept ready for new conversations. */
+  poolSize: number;
   /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
   retentionMs: number;
   debianMirror: string;
@@ -73,6 +79,11 @@ export class EnvReader {
   optionalString(name: string): string | null {
     const value = this.env[name]?.trim();
     return value ? value : null;
+  }
+
+  /** Whether the variable is set to something. */
+  has(name: string): boolean {
+    return Boolean(this.env[name]?.trim());
   }
 
   number(name: string, fallback: number, min: number, max: number, integer = true): number {
@@ -155,8 +166,16 @@ function readSandbox(read: EnvReader): SandboxConfig {
   return {
     image: read.optionalString("SANDBOX_IMAGE"),
     limits,
-    idleTimeoutMs: read.number("SANDBOX_IDLE_MINUTES", 60, 0, 525_600) * 60_000,
-    maxSessions: read.number("SANDBOX_MAX_SESSIONS", 20, 1, 10_000),
+    idleTimeoutMs: read.number("SANDBOX_IDLE_MINUTES", 15, 0, 525_600) * 60_000,
+    // SANDBOX_MAX_SESSIONS is the older name, still honoured.
+    maxLive: read.number(
+      read.has("SANDBOX_MAX_LIVE") ? "SANDBOX_MAX_LIVE" : "SANDBOX_MAX_SESSIONS",
+      20,
+      1,
+      10_000,
+    ),
+    maxRunning: read.number("SANDBOX_MAX_RUNNING", 2 * availableParallelism(), 1, 10_000),
+    poolSize: read.number("SANDBOX_POOL_SIZE", 2, 0, 100),
     retentionMs: read.number("SESSION_RETENTION_DAYS", 7, 0, 3650, false) * 86_400_000,
     debianMirror: read.string("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
   };

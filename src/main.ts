@@ -32,6 +32,7 @@ async function main(): Promise<number> {
     await runtime.sandbox.removeStopped();
     await runtime.sandbox.pruneKept();
     runtime.sandbox.startReaper();
+    await runtime.sandbox.startPool();
     const adapters = createAdapters(platforms, logger);
     if (adapters.length === 0) {
       logger.error(

@@ -23,6 +23,8 @@ export interface BotRuntimeOptions {
   scope: string;
   logger: Logger;
   onBuildProgress?: (line: string) => void;
+  /** Overrides SANDBOX_POOL_SIZE (the CLI keeps no warm containers). */
+  poolSize?: number;
   /** For tests: a fetch for the model client. */
   fetch?: typeof fetch;
 }
@@ -35,6 +37,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       scope: options.scope,
       logger: logger.child({ component: "sandbox" }),
       ...(options.onBuildProgress ? { onBuildProgress: options.onBuildProgress } : {}),
+      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     });
     const apiKey = config.model.apiKey;
     const model = apiKey

@@ -218,6 +218,7 @@ class SandboxKernel:
         self.executing = False
         self.preparing = False
         self.interrupt_requested = False
+        self.preimport = None
         import cib_figures as figures
 
         figures.install(self.displays)
@@ -253,7 +254,10 @@ class SandboxKernel:
         try:
             if self.interrupt_requested:
                 raise KeyboardInterrupt
-            self.shell.run_cell(code, store_history=True)
+            if request.get("warmup"):
+                self.warm_up()
+            else:
+                self.shell.run_cell(code, store_history=True)
         except KeyboardInterrupt:
             # Arrived between IPython's own handlers; it is still this run's interrupt.
             interrupted = True
@@ -282,6 +286,24 @@ class SandboxKernel:
                 "execution_count": self.shell.execution_count - 1,
             }
         )
+
+    def warm_up(self):
+        """Pays every first-use cost of a run before a person is waiting (a pooled container):
+        the data stack's imports, IPython's first cell and matplotlib's first PNG. It leaves
+        nothing in the namespace or the history, so the conversation's first cell is still [1]."""
+        if self.preimport is not None:
+            self.preimport.join()
+        self.shell.run_cell("pass", store_history=False, silent=True)
+        try:
+            import io
+
+            from matplotlib.figure import Figure
+
+            figure = Figure(figsize=(2, 1), dpi=50)
+            figure.subplots().plot([0, 1], [0, 1])
+            figure.savefig(io.BytesIO(), format="png")
+        except Exception:  # noqa: BLE001 - the conversation's own plot will meet any error and show it
+            pass
 
     def _finish_figures(self):
         try:
@@ -337,7 +359,8 @@ def main():
         sys.path.insert(1, "")
     kernel = SandboxKernel(channel, sink, budget, streams)
     signal.signal(signal.SIGINT, kernel.on_sigint)
-    threading.Thread(target=_preimport, name="preimport", daemon=True).start()
+    kernel.preimport = threading.Thread(target=_preimport, name="preimport", daemon=True)
+    kernel.preimport.start()
     channel.send({"type": "ready", "pid": MAIN_PID, "python": sys.version.split()[0]})
 
     while True:

@@ -42,6 +42,8 @@ class Execution:
         self.grace_ms = float(request.get("grace_ms", 3_000))
         self.code = request.get("code") if isinstance(request.get("code"), str) else ""
         self.output_limit = int(request.get("output_limit", 1 << 20))
+        # A warm-up runs no code: the kernel pays its first-use costs (kernel.py, warm_up).
+        self.warmup = request.get("warmup") is True
         self.started_ms = now_ms()
         self.deadline_ms = self.started_ms + self.timeout_ms
         self.kill_at_ms = None
@@ -245,6 +247,8 @@ class Supervisor:
         token = secrets.token_hex(16)
         self.kernel.run_token = token
         message = {"type": "execute", "run": token, "code": execution.code, "output_limit": execution.output_limit}
+        if execution.warmup:
+            message["warmup"] = True
         if not self.kernel.send(message):
             self.replace_broken_kernel("crashed", "the kernel stopped reading its commands")
 

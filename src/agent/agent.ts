@@ -12,6 +12,7 @@ import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplySink } from "../present/reply-events.ts";
+import { reportStages } from "../present/stage-events.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { ConversationMessage } from "../store/types.ts";
 import { trimHistory } from "./history-trim.ts";
@@ -24,6 +25,8 @@ export interface AgentRunInput {
   /** Earlier messages of the conversation, oldest first; the new user message is last. */
   history: ConversationMessage[];
   session: SandboxSession;
+  /** Who asked, so the sandbox can take turns between people when runs must wait. */
+  owner?: string;
   signal: AbortSignal;
   emit: ReplySink;
   /** Saves messages as they are produced. */
@@ -131,10 +134,14 @@ export class Agent {
           await input.emit({ type: "code", code: parsed.code });
           await input.emit({ type: "status", status: "running-code" });
           const remaining = Math.max(1_000, deadline - now());
+          const stages = reportStages(input.emit);
           const execution = await input.session.execute(parsed.code, {
             signal: budget,
             timeoutMs: Math.min(input.session.limits.executionTimeoutMs, remaining),
+            onStage: stages.onStage,
+            ...(input.owner === undefined ? {} : { owner: input.owner }),
           });
+          await stages.settled();
           await input.emit({ type: "status", status: "working" });
           const delivered = await deliverExecution(execution, input.session, input.emit, {
             maxFileBytes: this.options.maxFileBytes,

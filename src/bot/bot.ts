@@ -13,13 +13,14 @@ import type { Logger } from "../logger.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
+import { reportStages } from "../present/stage-events.ts";
 import type { Sandbox, SandboxSession } from "../sandbox/sandbox.ts";
 import type { Store } from "../store/types.ts";
 import { copyAttachments } from "./attachments.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
 import { extractDirectCode } from "./direct-run.ts";
 import { describeFiles } from "./file-previews.ts";
-import { conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
+import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
 import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
 
 const DELIVERY_MEMORY_MS = 24 * 60 * 60 * 1000;
@@ -180,9 +181,13 @@ export class Bot {
       { role: "user", content: message.text + uploadNote, ...author(message) },
     ]);
     const history = (await store.listMessages(key)).map((stored) => stored.message);
+    const owner = authorKeyString(message);
+    const stages = reportStages(emit);
+    const files = await describeFiles(session, { owner, signal, onStage: stages.onStage });
+    await stages.settled();
     const systemPrompt = buildSystemPrompt({
       formatting,
-      files: await describeFiles(session),
+      files,
       timeoutSeconds: Math.round(session.limits.executionTimeoutMs / 1000),
       memoryMb: session.limits.memoryMb,
       now: new Date(this.now()),
@@ -191,6 +196,7 @@ export class Bot {
       systemPrompt,
       history,
       session,
+      owner,
       signal,
       emit,
       persist: (messages) => store.appendMessages(key, messages),
@@ -207,7 +213,13 @@ export class Bot {
   ): Promise<void> {
     await emit({ type: "code", code });
     await emit({ type: "status", status: "running-code" });
-    const execution = await session.execute(code, { signal });
+    const stages = reportStages(emit);
+    const execution = await session.execute(code, {
+      signal,
+      owner: authorKeyString(message),
+      onStage: stages.onStage,
+    });
+    await stages.settled();
     const delivered = await deliverExecution(execution, session, emit, {
       maxFileBytes: session.limits.maxFileBytes,
       imageCounter: { next: 1 },

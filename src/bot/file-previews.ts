@@ -5,6 +5,7 @@
  */
 import type { FileSummary } from "../agent/system-prompt.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
+import type { ExecuteOptions } from "../sandbox/types.ts";
 
 const TABLE = /\.(csv|tsv|xlsx|xlsm|xls)$/i;
 const MAX_PREVIEWED = 5;
@@ -35,7 +36,11 @@ def __cib_preview(paths):
     print(json.dumps(out))
 `;
 
-export async function describeFiles(session: SandboxSession): Promise<FileSummary[]> {
+/** `run` is the request's: its owner's turn in the sandbox's queue, its stages, its cancel. */
+export async function describeFiles(
+  session: SandboxSession,
+  run: Pick<ExecuteOptions, "owner" | "onStage" | "signal"> = {},
+): Promise<FileSummary[]> {
   const files = await session.listFiles();
   const summaries: FileSummary[] = files
     .slice(0, 50)
@@ -43,12 +48,13 @@ export async function describeFiles(session: SandboxSession): Promise<FileSummar
   const tables = summaries.filter((f) => TABLE.test(f.path)).slice(0, MAX_PREVIEWED);
   if (tables.length === 0) return summaries;
   const paths = JSON.stringify(tables.map((t) => `/mnt/data/${t.path}`));
-  const run = await session.execute(`${SCRIPT}\n__cib_preview(${paths})\ndel __cib_preview`, {
+  const execution = await session.execute(`${SCRIPT}\n__cib_preview(${paths})\ndel __cib_preview`, {
+    ...run,
     timeoutMs: 20_000,
   });
   let previews: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}");
+    const parsed: unknown = JSON.parse(execution.stdout.trim().split("\n").pop() ?? "{}");
     if (typeof parsed === "object" && parsed !== null) previews = parsed as Record<string, unknown>;
   } catch {
     return summaries;

@@ -17,6 +17,16 @@ export function conversationKeyString(key: ConversationKey): string {
     .join(":");
 }
 
+/**
+ * Who sent a message, the same across conversations and distinct across platforms: the owner
+ * the sandbox takes turns by, so one person's many requests cannot starve another's one.
+ */
+export function authorKeyString(message: Pick<IncomingMessage, "conversation" | "author">): string {
+  return [message.conversation.platform, message.author.id]
+    .map((part) => part.replaceAll(":", "_"))
+    .join(":");
+}
+
 export interface Attachment {
   name: string;
   /** As the platform reported it; checked again against the bytes. */

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { text as readStream } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import type { SandboxManager } from "../sandbox/session-manager.ts";
+import type { RunStage } from "../sandbox/types.ts";
 import { buildReport, printHumanSummary } from "./exec-output.ts";
 import { checkName, UsageError } from "./usage-error.ts";
 
@@ -21,6 +22,20 @@ async function readCode(positional: string[], file: string | undefined, io: CliI
   if (file && file !== "-") return readFile(file, "utf8");
   if (file === "-" || !io.stdin.isTTY) return readStream(io.stdin);
   throw new UsageError("no code: pass it as an argument, with --file PATH, or on standard input");
+}
+
+/** What holds the run up before its code starts, on stderr the way `ask` says that it waits. */
+function stageLine(stage: RunStage): string | null {
+  switch (stage.stage) {
+    case "queued":
+      return `(queued: ${stage.ahead === 0 ? "next in line" : `${stage.ahead} ahead`})\n`;
+    case "starting":
+      return "(starting a sandbox)\n";
+    case "restoring":
+      return "(restoring kept files and variables)\n";
+    case "running":
+      return null;
+  }
 }
 
 export async function execCommand(args: string[], manager: SandboxManager, io: CliIo): Promise<number> {
@@ -57,6 +72,10 @@ export async function execCommand(args: string[], manager: SandboxManager, io: C
             onOutput: (event) => {
               if (event.type === "stdout") io.stdout.write(event.text);
               else if (event.type === "stderr") io.stderr.write(event.text);
+            },
+            onStage: (stage) => {
+              const line = stageLine(stage);
+              if (line) io.stderr.write(line);
             },
           }),
     });

@@ -5,16 +5,19 @@
  * message when they fit, and are attached as files when they are too long; long text is split,
  * never cut. Platform calls run one after another in event order; a failed call is logged and
  * the reply goes on. Without `edit`, the answer is posted once, whole; without `showStatus`,
- * a line says when the request has to wait.
+ * a line says when the request has to wait. A run waiting for a sandbox is marked "queued" and
+ * has one line of its own (queue-line.ts) until it starts.
  */
 import { humanSize } from "../files/human-size.ts";
 import type { Logger } from "../logger.ts";
+import type { RunStage } from "../sandbox/types.ts";
+import { type QueueExit, QueueLine, queueExit } from "./queue-line.ts";
 import type { BotStatus, CodeRunSummary, ReplyEvent, ReplySink } from "./reply-events.ts";
 import { runOutputText, runStatusLine } from "./run-text.ts";
 import type { ReplySurface, ShownStatus } from "./surface.ts";
 
 export interface PresenterOptions {
-  /** How often the progress message may be edited while text streams. */
+  /** How often the progress message (and a queued run's line) may be edited. */
   progressIntervalMs: number;
   /** How often `typing` is repeated while the bot works; platforms let it fade after ~10 s. */
   typingIntervalMs?: number;
@@ -39,11 +42,18 @@ export class ReplyPresenter {
   private codeMessage: { ref: string; text: string } | null = null;
   private shownStatus: ShownStatus | null = null;
   private uploads = 0;
+  private readonly queueLine: QueueLine;
 
   constructor(
     private readonly surface: ReplySurface,
     private readonly options: PresenterOptions,
-  ) {}
+  ) {
+    this.queueLine = new QueueLine(surface, {
+      intervalMs: options.progressIntervalMs,
+      now: () => this.now(),
+      schedule: (work) => void this.enqueue(work),
+    });
+  }
 
   readonly sink: ReplySink = (event: ReplyEvent) => this.enqueue(() => this.render(event));
 
@@ -68,9 +78,13 @@ export class ReplyPresenter {
   }
 
   private async render(event: ReplyEvent): Promise<void> {
+    const exit = this.queueLine.waiting ? queueExit(event) : null;
+    if (exit) await this.leaveQueue(exit);
     switch (event.type) {
       case "status":
         return this.status(event.status);
+      case "sandbox-stage":
+        return this.stage(event.stage);
       case "text-delta":
         return this.progress(event.text);
       case "text":
@@ -103,19 +117,43 @@ export class ReplyPresenter {
     }
     const shown = SHOWN[status];
     if (!shown || shown === this.shownStatus) return;
-    this.shownStatus = shown;
-    if (this.surface.showStatus) {
-      try {
-        await this.surface.showStatus(shown);
-      } catch (error) {
-        // A status mark is a courtesy: a missing permission must not stop the reply.
-        this.options.logger.debug({ err: error, status: shown }, "status not shown");
-      }
-    } else if (shown === "queued") {
+    await this.show(shown);
+    if (shown === "queued" && !this.surface.showStatus) {
       await this.surface.post(
         `${this.text.icons.waiting} Waiting for the request before this one to finish.`,
       );
     }
+  }
+
+  private async show(shown: ShownStatus): Promise<void> {
+    if (shown === this.shownStatus) return;
+    this.shownStatus = shown;
+    if (!this.surface.showStatus) return;
+    try {
+      await this.surface.showStatus(shown);
+    } catch (error) {
+      // A status mark is a courtesy: a missing permission must not stop the reply.
+      this.options.logger.debug({ err: error, status: shown }, "status not shown");
+    }
+  }
+
+  /** Leaving the queue is told by the event after it (see `queueExit`), so only `queued` is handled here. */
+  private async stage(stage: RunStage): Promise<void> {
+    if (stage.stage !== "queued") return this.startTyping();
+    // Typing would say the bot is at work on this request; the mark and the line say it waits.
+    this.stopTyping();
+    await this.show("queued");
+    await this.queueLine.queued(stage.ahead);
+  }
+
+  private async leaveQueue(exit: QueueExit): Promise<void> {
+    try {
+      await this.queueLine.end(exit);
+    } catch (error) {
+      // A line that could not be edited must not cost the event that ended the wait.
+      this.options.logger.warn({ err: error }, "a platform call failed");
+    }
+    if (exit === "started") await this.show("working");
   }
 
   private async startTyping(): Promise<void> {

@@ -2,7 +2,7 @@
  * The stream of things the bot says back, in order, for any platform to render. Adapters
  * decide how (edits, uploads, reactions); the core decides what.
  */
-import type { ExecutionError, ExecutionStatus } from "../sandbox/types.ts";
+import type { ExecutionError, ExecutionStatus, RunStage } from "../sandbox/types.ts";
 
 export type BotStatus = "queued" | "working" | "running-code" | "done" | "failed";
 
@@ -18,6 +18,8 @@ export interface CodeRunSummary {
 
 export type ReplyEvent =
   | { type: "status"; status: BotStatus }
+  /** Where a code run is before its code starts: waiting its turn, starting or restoring a sandbox. */
+  | { type: "sandbox-stage"; stage: RunStage }
   /** Assistant text as it streams in; a `text` event with the whole message follows. */
   | { type: "text-delta"; text: string }
   /** One complete assistant message, in Markdown. */

@@ -1,9 +1,11 @@
 /**
  * Creates, finds, attaches to and removes sandbox containers. It knows Docker; it knows
  * nothing of executions. A container is named after its session key, so a second bot
- * process (or the CLI) finds the same container instead of creating a twin.
+ * process (or the CLI) finds the same container instead of creating a twin. A pooled
+ * container starts under a pool name and is renamed when a session claims it: Docker cannot
+ * change labels, so its session label stays empty and only the name says whose it is.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type Dockerode from "dockerode";
 import type { Logger } from "../logger.ts";
@@ -26,12 +28,18 @@ export interface AttachedContainer {
   client: SupervisorClient;
   /** True when the container (and its kernel state) existed before this call. */
   adopted: boolean;
+  /** The id of the image it runs, to tell an outdated container. */
+  imageId: string;
 }
 
 export interface SandboxContainerInfo {
   id: string;
   name: string;
-  sessionKey: string;
+  /** Null for a container that came from the pool: its name (containerName) says whose it is. */
+  sessionKey: string | null;
+  /** Waiting in the pool, not yet any session's. */
+  pooled: boolean;
+  imageId: string;
   createdAt: string;
   running: boolean;
   status: string;
@@ -51,34 +59,94 @@ export class ContainerRuntime {
   /** Uids picked for containers still being created, which a listing cannot show yet. */
   private readonly reservedUids = new Set<number>();
   private uidRange: Promise<UidRange> | undefined;
+  private currentImageId: Promise<string> | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions) {}
 
   containerName(sessionKey: string): string {
     const digest = createHash("sha256").update(sessionKey).digest("hex").slice(0, 20);
-    return `cib-${this.options.scope.replace(/[^a-zA-Z0-9_.-]/g, "-")}-${digest}`;
+    return `${this.namePrefix}-${digest}`;
+  }
+
+  /** Every pooled container's name starts with this; nothing a session key hashes to does. */
+  get poolPrefix(): string {
+    return `${this.namePrefix}-pool-`;
+  }
+
+  private get namePrefix(): string {
+    return `cib-${this.options.scope.replace(/[^a-zA-Z0-9_.-]/g, "-")}`;
+  }
+
+  /** The id of the sandbox image now; `refreshImage` looks again (the tag may have been rebuilt). */
+  imageId(): Promise<string> {
+    this.currentImageId ??= this.options.docker
+      .getImage(this.options.image)
+      .inspect()
+      .then(
+        (info: { Id: string }) => info.Id,
+        (error: unknown) => {
+          this.currentImageId = undefined;
+          throw explainDockerError(error, this.options.image);
+        },
+      );
+    return this.currentImageId;
+  }
+
+  /** Looks up the image's id again; true when it changed (the tag now names a rebuilt image). */
+  async refreshImage(): Promise<boolean> {
+    const before = this.currentImageId ? await this.currentImageId.catch(() => undefined) : undefined;
+    this.currentImageId = undefined;
+    return before !== undefined && (await this.imageId()) !== before;
   }
 
   /** Attaches to the session's running container if there is one, or starts a new one. */
   async open(sessionKey: string): Promise<AttachedContainer> {
+    return (await this.adoptExisting(sessionKey)) ?? this.create(sessionKey);
+  }
+
+  /**
+   * Attaches to the session's container when one runs on the current image. One that is
+   * stopped, or from an outdated image (it may speak an older protocol), is removed: null.
+   */
+  async adoptExisting(sessionKey: string): Promise<AttachedContainer | null> {
     const name = this.containerName(sessionKey);
     const existing = await this.inspect(name);
-    // A container from an older image may speak an older protocol: replace it rather than adopt it.
-    if (existing?.State?.Running && existing.Config.Image === this.options.image) {
+    if (!existing) return null;
+    const imageId = await this.imageId();
+    if (existing.State?.Running && existing.Image === imageId) {
       try {
-        return await this.adopt(existing.Id, name);
+        return await this.adopt(existing.Id, name, imageId);
       } catch (error) {
         this.options.logger.warn({ err: error, name }, "could not adopt sandbox container; replacing it");
       }
     }
-    if (existing) {
-      this.options.logger.info(
-        { container: name, image: existing.Config.Image },
-        "replacing sandbox container",
-      );
-      await this.remove(existing.Id);
+    this.options.logger.info(
+      { container: name, image: existing.Config.Image },
+      "replacing sandbox container",
+    );
+    await this.remove(existing.Id);
+    return null;
+  }
+
+  /** A new container for the session. */
+  create(sessionKey: string): Promise<AttachedContainer> {
+    return this.createNamed(this.containerName(sessionKey), sessionKey);
+  }
+
+  /** A new container for the pool, belonging to no session until one claims it. */
+  createPooled(): Promise<AttachedContainer> {
+    return this.createNamed(`${this.poolPrefix}${randomBytes(6).toString("hex")}`, null);
+  }
+
+  /** Gives a pooled container to a session: renamed after it, so a later process finds it by name. */
+  async claim(pooled: AttachedContainer, sessionKey: string): Promise<AttachedContainer> {
+    const name = this.containerName(sessionKey);
+    try {
+      await this.options.docker.getContainer(pooled.id).rename({ name });
+    } catch (error) {
+      throw explainDockerError(error);
     }
-    return this.create(sessionKey, name);
+    return { ...pooled, name };
   }
 
   async remove(id: string): Promise<void> {
@@ -92,14 +160,19 @@ export class ContainerRuntime {
 
   async list(): Promise<SandboxContainerInfo[]> {
     const containers = await this.listLabelled([`${LABEL_APP}=1`, `${LABEL_SCOPE}=${this.options.scope}`]);
-    return containers.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? "").replace(/^\//, ""),
-      sessionKey: c.Labels[LABEL_SESSION] ?? "",
-      createdAt: c.Labels[LABEL_CREATED] ?? "",
-      running: c.State === "running",
-      status: c.Status,
-    }));
+    return containers.map((c) => {
+      const name = (c.Names[0] ?? "").replace(/^\//, "");
+      return {
+        id: c.Id,
+        name,
+        sessionKey: c.Labels[LABEL_SESSION] || null,
+        pooled: name.startsWith(this.poolPrefix),
+        imageId: c.ImageID,
+        createdAt: c.Labels[LABEL_CREATED] ?? "",
+        running: c.State === "running",
+        status: c.Status,
+      };
+    });
   }
 
   private async listLabelled(labels: string[]): Promise<Dockerode.ContainerInfo[]> {
@@ -119,7 +192,7 @@ export class ContainerRuntime {
     }
   }
 
-  private async create(sessionKey: string, name: string): Promise<AttachedContainer> {
+  private async createNamed(name: string, sessionKey: string | null): Promise<AttachedContainer> {
     this.uidRange ??= this.options.docker.info().then(
       (info: { SecurityOptions?: string[] }) => uidRangeFor(info.SecurityOptions ?? []),
       (error: unknown) => {
@@ -131,7 +204,7 @@ export class ContainerRuntime {
     const sandboxUid = pickSandboxUid(new Set([...(await this.uidsInUse()), ...this.reservedUids]), range);
     this.reservedUids.add(sandboxUid);
     try {
-      return await this.createWithUid(sessionKey, name, sandboxUid);
+      return await this.createWithUid(name, sessionKey, sandboxUid);
     } finally {
       this.reservedUids.delete(sandboxUid);
     }
@@ -144,16 +217,18 @@ export class ContainerRuntime {
   }
 
   private async createWithUid(
-    sessionKey: string,
     name: string,
+    sessionKey: string | null,
     sandboxUid: number,
   ): Promise<AttachedContainer> {
     const { docker, image, limits, scope, logger } = this.options;
+    const imageId = await this.imageId();
     const spec = containerSpec({
-      image,
+      // The id, not the tag: a tag rebuilt while this starts must not mix two images in one session.
+      image: imageId,
       name,
       scope,
-      sessionKey,
+      sessionKey: sessionKey ?? "",
       limits,
       sandboxUid,
       createdAt: (this.options.now ?? (() => new Date()))(),
@@ -170,14 +245,14 @@ export class ContainerRuntime {
       await container.start();
       await client.waitForReady(limits.startTimeoutMs);
       logger.info({ container: name, sessionKey, sandboxUid }, "sandbox container started");
-      return { id: container.id, name, client, adopted: false };
+      return { id: container.id, name, client, adopted: false, imageId };
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
       throw explainDockerError(error, image);
     }
   }
 
-  private async adopt(id: string, name: string): Promise<AttachedContainer> {
+  private async adopt(id: string, name: string, imageId: string): Promise<AttachedContainer> {
     const client = await this.attachClient(this.options.docker.getContainer(id));
     // A run started by an earlier bot process may still be going; wait for it to end.
     const deadline =
@@ -189,7 +264,7 @@ export class ContainerRuntime {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     this.options.logger.info({ container: name }, "adopted running sandbox container");
-    return { id, name, client, adopted: true };
+    return { id, name, client, adopted: true, imageId };
   }
 
   private async attachClient(container: Dockerode.Container): Promise<SupervisorClient> {

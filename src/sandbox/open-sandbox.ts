@@ -27,6 +27,8 @@ export interface OpenSandboxOptions {
   /** Receives build output when the image has to be built first. */
   onBuildProgress?: (line: string) => void;
   docker?: Dockerode;
+  /** Overrides SANDBOX_POOL_SIZE: a one-shot CLI command has no use for warm containers. */
+  poolSize?: number;
 }
 
 export async function openSandbox(config: Config, options: OpenSandboxOptions): Promise<SandboxManager> {
@@ -55,7 +57,9 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     logger: options.logger,
     scope: options.scope,
     idleTimeoutMs: config.sandbox.idleTimeoutMs,
-    maxSessions: config.sandbox.maxSessions,
+    maxLive: config.sandbox.maxLive,
+    maxRunning: config.sandbox.maxRunning,
+    poolSize: options.poolSize ?? config.sandbox.poolSize,
     keptFilesDir: path.join(config.dataDir, "sessions"),
     keptFilesRetentionMs: config.sandbox.retentionMs,
   });

@@ -48,7 +48,7 @@ export class SessionContinuity {
   }
 
   /** Gives a container of the conversation what it should start with. */
-  async prepare(attached: AttachedContainer): Promise<void> {
+  async prepare(attached: AttachedContainer, onRestoring?: () => void): Promise<void> {
     if (!this.kept) return;
     if (attached.adopted) {
       // The live kernel has the variables; a copy kept at shutdown is older.
@@ -58,6 +58,7 @@ export class SessionContinuity {
     const expiredDays = await this.kept.takeExpiry();
     if (expiredDays !== null) this.expiry = { days: expiredDays };
     // Kept state means the conversation had a sandbox before, which is now gone: that is said.
+    if (await this.kept.exists()) onRestoring?.();
     this.restored = await this.kept.restore((path, data) => attached.client.putFile(path, data));
     if (this.restored === null) {
       await this.kept.ensure();

@@ -1,17 +1,16 @@
 /**
  * Owns the sandbox sessions of one process: one per conversation key, created lazily,
- * adopted from an earlier process when its container still runs, closed when idle.
- * `ContainerRuntime.open` is the one place a session gets its container, so a warm pool
- * of pre-started containers can be slotted in there without changing sessions.
+ * adopted from an earlier process when its container still runs, suspended when idle (files
+ * and variables kept, container removed) and resumed on the next use. Where containers come
+ * from, and how many may live and run at once, is SandboxAdmission's.
  */
 import type Dockerode from "dockerode";
-import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
-import { LABEL_APP, LABEL_SCOPE, LABEL_SESSION } from "./container-spec.ts";
 import { KeptFiles, keptFolderName, listKeptSessions, pruneKeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { Sandbox } from "./sandbox.ts";
+import { SandboxAdmission } from "./sandbox-admission.ts";
 import { ContainerSession } from "./session.ts";
 
 export interface SandboxManagerOptions {
@@ -21,10 +20,14 @@ export interface SandboxManagerOptions {
   logger: Logger;
   /** Containers are labelled with it; start-up clean-up touches only its own scope. */
   scope: string;
-  /** Sessions unused for this long are closed; 0 keeps them until closed. */
+  /** Sessions unused for this long are suspended; 0 keeps their containers until closed. */
   idleTimeoutMs?: number;
-  /** Most sessions with a live container at once; the least recently used idle one makes room. */
-  maxSessions?: number;
+  /** Containers alive at once, pooled ones included; the least recently used idle session makes room. 0: no limit. */
+  maxLive?: number;
+  /** Runs at once; more wait their turn. 0: no limit. */
+  maxRunning?: number;
+  /** Warm containers kept waiting for new conversations (container-pool.ts); 0 for none. */
+  poolSize?: number;
   /** Where conversations' files are kept between containers (src/sandbox/kept-files.ts); unset keeps nothing. */
   keptFilesDir?: string;
   /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
@@ -44,6 +47,8 @@ export interface SessionDescription {
 
 export class SandboxManager implements Sandbox {
   readonly runtime: ContainerRuntime;
+  readonly admission: SandboxAdmission;
+  /** Every conversation this process has served: with a container, or suspended. */
   private readonly sessions = new Map<string, ContainerSession>();
   private reaper: NodeJS.Timeout | undefined;
 
@@ -55,6 +60,20 @@ export class SandboxManager implements Sandbox {
       scope: options.scope,
       logger: options.logger,
     });
+    this.admission = new SandboxAdmission({
+      runtime: this.runtime,
+      logger: options.logger,
+      maxLive: options.maxLive ?? 0,
+      maxRunning: options.maxRunning ?? 0,
+      poolSize: options.poolSize ?? 0,
+      warmUpTimeoutMs: options.limits.startTimeoutMs,
+      suspendIdle: () => this.suspendLeastRecentlyUsed(),
+    });
+  }
+
+  /** Starts filling the warm pool (a no-op with pool size 0); removes pooled containers a crash left. */
+  startPool(): Promise<void> {
+    return this.admission.pool.start();
   }
 
   get limits(): SandboxLimits {
@@ -65,11 +84,10 @@ export class SandboxManager implements Sandbox {
   async acquire(key: string): Promise<ContainerSession> {
     const existing = this.sessions.get(key);
     if (existing && !existing.closed) return existing;
-    await this.makeRoom();
     const logger = this.options.logger.child({ session: key });
     const session = new ContainerSession(
       key,
-      this.runtime,
+      this.admission,
       this.options.limits,
       logger,
       this.options.now,
@@ -92,7 +110,7 @@ export class SandboxManager implements Sandbox {
     await kept?.clear();
     const name = this.runtime.containerName(key);
     const found = (await this.runtime.list()).find((c) => c.name === name);
-    if (found) await this.runtime.remove(found.id);
+    if (found) await this.admission.removeUnattached(key);
     return found !== undefined || hadFiles;
   }
 
@@ -108,19 +126,19 @@ export class SandboxManager implements Sandbox {
 
   /** Every session of this scope: with a container (running or stopped) or suspended (only kept state). */
   async describe(): Promise<SessionDescription[]> {
-    const containers = await this.runtime.list();
     const kept = this.options.keptFilesDir
       ? await listKeptSessions(this.options.keptFilesDir, this.options.scope)
       : [];
     const keptByKey = new Map(kept.map((session) => [session.key, session]));
-    const described: SessionDescription[] = containers.map((container) => ({
-      key: container.sessionKey,
+    const containers = await this.sessionContainers(kept.map((session) => session.key));
+    const described: SessionDescription[] = containers.map(({ key, container }) => ({
+      key,
       state: container.running ? "running" : "stopped",
       container: container.name,
-      keptBytes: keptByKey.get(container.sessionKey)?.bytes ?? 0,
-      lastUsed: keptByKey.get(container.sessionKey)?.lastUsed.toISOString() ?? container.createdAt,
+      keptBytes: keptByKey.get(key)?.bytes ?? 0,
+      lastUsed: keptByKey.get(key)?.lastUsed.toISOString() ?? container.createdAt,
     }));
-    const withContainer = new Set(containers.map((container) => container.sessionKey));
+    const withContainer = new Set(containers.map(({ key }) => key));
     for (const session of kept) {
       if (withContainer.has(session.key)) continue;
       described.push({
@@ -135,6 +153,24 @@ export class SandboxManager implements Sandbox {
   }
 
   /**
+   * The scope's session containers with their keys. A container that came from the pool has no
+   * session label; its name is matched against the keys this process and the kept state know.
+   */
+  private async sessionContainers(
+    knownKeys: string[],
+  ): Promise<Array<{ key: string; container: SandboxContainerInfo }>> {
+    const keyByName = new Map(
+      [...knownKeys, ...this.sessions.keys()].map((key) => [this.runtime.containerName(key), key]),
+    );
+    return (await this.runtime.list())
+      .filter((container) => !container.pooled)
+      .map((container) => ({
+        key: container.sessionKey ?? keyByName.get(container.name) ?? container.name,
+        container,
+      }));
+  }
+
+  /**
    * Suspends a session now: its variables are pickled, its container removed, its files and
    * variables kept for the next use. False when it has no running container.
    */
@@ -146,37 +182,56 @@ export class SandboxManager implements Sandbox {
     if (!running) return false;
     const session = await this.acquire(key);
     await session.open();
-    this.sessions.delete(key);
     await session.suspend();
     return true;
   }
 
   /** Removes this scope's containers that are no longer running (left by a crash or a reboot). */
   async removeStopped(): Promise<number> {
-    const stopped = (await this.runtime.list()).filter((c) => !c.running);
+    const stopped = (await this.runtime.list()).filter((c) => !c.running && !c.pooled);
     for (const container of stopped) await this.runtime.remove(container.id);
     if (stopped.length > 0)
       this.options.logger.info({ count: stopped.length }, "removed stopped sandbox containers");
     return stopped.length;
   }
 
-  /** Closes sessions idle past the idle timeout. Returns how many were closed. */
+  /**
+   * Suspends sessions idle past the idle timeout: idle is not finished, so their files and
+   * variables are kept and the next message restores them. Returns how many were suspended.
+   */
   async reapIdle(): Promise<number> {
     const limit = this.options.idleTimeoutMs ?? 0;
     if (limit <= 0) return 0;
     const now = (this.options.now ?? Date.now)();
-    let closed = 0;
+    let suspended = 0;
     for (const [key, session] of this.sessions) {
-      if (!session.running && now - session.lastUsedAt > limit) {
-        this.sessions.delete(key);
-        // Idle is not finished: the files stay kept, and the next message restores them.
+      if (now - session.lastUsedAt <= limit) continue;
+      if (session.idleWithContainer) {
         await session
           .suspend()
           .catch((error: unknown) => this.options.logger.warn({ err: error }, "suspend failed"));
-        closed += 1;
+        suspended += 1;
+      } else if (!session.hasContainer) {
+        // Nothing of it is in memory that the kept state does not have; a later message makes it anew.
+        this.sessions.delete(key);
       }
     }
-    return closed;
+    return suspended;
+  }
+
+  /** Makes room for a waiting request: suspends the least recently used idle session. */
+  private async suspendLeastRecentlyUsed(): Promise<boolean> {
+    const idle = [...this.sessions.values()]
+      .filter((session) => session.idleWithContainer)
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    const oldest = idle[0];
+    if (!oldest) return false;
+    this.options.logger.info(
+      { session: oldest.key },
+      "suspending the least recently used sandbox to make room",
+    );
+    await oldest.suspend();
+    return true;
   }
 
   /**
@@ -187,15 +242,12 @@ export class SandboxManager implements Sandbox {
     const root = this.options.keptFilesDir;
     if (!root) return 0;
     const inUse = new Set<string>();
-    for (const key of this.sessions.keys()) inUse.add(keptFolderName(`${this.options.scope}:${key}`));
-    const containers = await this.options.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL_APP}=1`] },
-    });
-    for (const container of containers) {
-      const scope = container.Labels[LABEL_SCOPE];
-      const session = container.Labels[LABEL_SESSION];
-      if (scope && session) inUse.add(keptFolderName(`${scope}:${session}`));
+    for (const [key, session] of this.sessions) {
+      if (session.hasContainer) inUse.add(keptFolderName(`${this.options.scope}:${key}`));
+    }
+    const kept = await listKeptSessions(root, this.options.scope);
+    for (const { key } of await this.sessionContainers(kept.map((session) => session.key))) {
+      inUse.add(keptFolderName(`${this.options.scope}:${key}`));
     }
     return pruneKeptFiles(root, {
       retentionMs: this.options.keptFilesRetentionMs ?? 0,
@@ -211,6 +263,11 @@ export class SandboxManager implements Sandbox {
     const pruneEvery = Math.max(1, Math.round(3_600_000 / intervalMs));
     this.reaper ??= setInterval(() => {
       void this.reapIdle();
+      void this.admission.pool
+        .refresh()
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, "could not check the sandbox image"),
+        );
       ticks += 1;
       if (ticks % pruneEvery === 0) {
         void this.pruneKept().catch((error: unknown) =>
@@ -225,28 +282,10 @@ export class SandboxManager implements Sandbox {
   async shutdown(): Promise<void> {
     clearInterval(this.reaper);
     this.reaper = undefined;
-    await Promise.all([...this.sessions.values()].map((session) => session.detach({ keepVariables: true })));
+    await Promise.all([
+      this.admission.pool.close(),
+      ...[...this.sessions.values()].map((session) => session.detach({ keepVariables: true })),
+    ]);
     this.sessions.clear();
-  }
-
-  private async makeRoom(): Promise<void> {
-    const max = this.options.maxSessions ?? 0;
-    if (max <= 0 || this.sessions.size < max) return;
-    const idle = [...this.sessions.entries()]
-      .filter(([, session]) => !session.running)
-      .sort(([, a], [, b]) => a.lastUsedAt - b.lastUsedAt);
-    const oldest = idle[0];
-    if (!oldest) {
-      throw new UserFacingError(
-        "sandbox_capacity",
-        `All ${max} sandboxes are busy running code. Try again in a minute.`,
-      );
-    }
-    this.sessions.delete(oldest[0]);
-    this.options.logger.info(
-      { session: oldest[0] },
-      "suspending the least recently used sandbox to make room",
-    );
-    await oldest[1].suspend();
   }
 }

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../logger.ts";
-import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
+import type { ContainerHost, WaitOptions } from "./container-host.ts";
+import type { AttachedContainer } from "./container-runtime.ts";
 import type { KeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import { containerLostNotice, idleRestartNotice, resultNotices } from "./notices.ts";
@@ -15,17 +16,27 @@ import { OutputCollector } from "./output-collector.ts";
 import type { SandboxSession } from "./sandbox.ts";
 import { SessionContinuity } from "./session-continuity.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
-import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
+import type { ExecuteOptions, Execution, RunStage, SandboxFile } from "./types.ts";
+import { untilAborted } from "./until-aborted.ts";
 
 /** Time the bot allows past the supervisor's own deadline before it gives up on the container. */
 const OUTER_DEADLINE_MARGIN_MS = 10_000;
 
 class OuterDeadline extends Error {}
 
+const CANCELLED_WHILE: Record<RunStage["stage"], string> = {
+  queued: "while it waited for a free sandbox",
+  starting: "while its sandbox was starting",
+  restoring: "while this conversation's files and variables were being restored",
+  running: "as it started",
+};
+
 export class ContainerSession implements SandboxSession {
   private attached: AttachedContainer | null = null;
-  private opening: Promise<AttachedContainer> | null = null;
+  private opening: Promise<AttachedContainer | null> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Work in the exclusive queue now or waiting for it. */
+  private queued = 0;
   private readonly continuity: SessionContinuity;
   lastUsedAt: number;
   running = false;
@@ -33,7 +44,7 @@ export class ContainerSession implements SandboxSession {
 
   constructor(
     readonly key: string,
-    private readonly runtime: ContainerRuntime,
+    private readonly host: ContainerHost,
     readonly limits: SandboxLimits,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
@@ -45,7 +56,17 @@ export class ContainerSession implements SandboxSession {
   }
 
   get containerName(): string {
-    return this.runtime.containerName(this.key);
+    return this.host.containerName(this.key);
+  }
+
+  /** Holds a container, or is opening one. */
+  get hasContainer(): boolean {
+    return this.attached !== null || this.opening !== null;
+  }
+
+  /** Holds a container that nothing uses or waits to use: suspending it would interrupt nobody. */
+  get idleWithContainer(): boolean {
+    return this.attached !== null && this.queued === 0 && this.opening === null && !this.closed;
   }
 
   get location(): string {
@@ -54,33 +75,59 @@ export class ContainerSession implements SandboxSession {
 
   /** Starts (or adopts) the container now instead of at the first use. */
   async open(): Promise<{ adopted: boolean }> {
-    const attached = await this.container();
+    const attached = await this.requireContainer();
     return { adopted: attached.adopted };
   }
 
-  execute(code: string, options: ExecuteOptions = {}): Promise<Execution> {
-    return this.exclusive(() => this.executeNow(code, options));
+  /**
+   * Runs code once the host has a run slot free and the session's earlier work is done. A
+   * cancel stops it at any stage: while queued, while its container starts or is restored
+   * (the code then never runs), or while the code runs.
+   */
+  async execute(code: string, options: ExecuteOptions = {}): Promise<Execution> {
+    const started = this.now();
+    const collector = new OutputCollector(this.limits.outputLimitBytes, options.onOutput);
+    let stage: RunStage["stage"] = "queued";
+    const wait: WaitOptions = {
+      owner: options.owner ?? this.key,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onStage: (next) => {
+        stage = next.stage;
+        options.onStage?.(next);
+      },
+    };
+    const release = await this.host.runSlot(wait);
+    if (!release) return this.cancelled(collector, started, "queued");
+    try {
+      return await this.exclusive(async () => {
+        const attached = options.signal?.aborted ? null : await this.container(wait);
+        if (!attached || options.signal?.aborted) return this.cancelled(collector, started, stage);
+        return this.executeNow(code, options, attached, collector, wait);
+      });
+    } finally {
+      release();
+    }
   }
 
   async putFile(path: string, data: Buffer): Promise<void> {
     this.touch();
-    await (await this.container()).client.putFile(path, data);
+    await (await this.requireContainer()).client.putFile(path, data);
   }
 
   async getFile(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
     this.touch();
-    return (await this.container()).client.getFile(path, maxBytes);
+    return (await this.requireContainer()).client.getFile(path, maxBytes);
   }
 
   async listFiles(): Promise<SandboxFile[]> {
     this.touch();
-    return (await this.container()).client.listFiles();
+    return (await this.requireContainer()).client.listFiles();
   }
 
   /** A fresh Python process; with clearFiles, an empty /mnt/data too, and nothing kept. */
   reset(clearFiles: boolean): Promise<void> {
     return this.exclusive(async () => {
-      await (await this.container()).client.restart(clearFiles, this.limits.startTimeoutMs);
+      await (await this.requireContainer()).client.restart(clearFiles, this.limits.startTimeoutMs);
       if (clearFiles) await this.continuity.startOver();
     });
   }
@@ -98,12 +145,14 @@ export class ContainerSession implements SandboxSession {
    * are pickled now, and the next use starts a new container and restores both.
    */
   async suspend(): Promise<void> {
-    this.closed = true;
-    // A save of the last run's files may still be queued; it needs the container.
-    await this.queue;
-    await this.keepVariables();
-    await this.removeContainer();
-    await this.continuity.touch();
+    // Behind the queue: a save of the last run's files needs the container, and a run waiting
+    // here will find it gone and start a new one with everything restored.
+    await this.exclusive(async () => {
+      if (!this.attached) return;
+      await this.keepVariables();
+      await this.removeContainer();
+      await this.continuity.touch();
+    });
   }
 
   /**
@@ -115,16 +164,17 @@ export class ContainerSession implements SandboxSession {
     // Files of the last run may still be on their way out; they must be kept before letting go.
     await this.queue;
     if (options.keepVariables) await this.keepVariables();
-    this.attached?.client.close();
+    const attached = this.attached;
     this.attached = null;
+    if (attached) await this.host.release(attached, "detach");
     await this.continuity.touch();
   }
 
   private async removeContainer(): Promise<void> {
     const attached = this.attached;
     this.attached = null;
-    attached?.client.close();
-    await this.runtime.remove(attached?.id ?? this.containerName);
+    if (attached) await this.host.release(attached, "remove");
+    else await this.host.removeUnattached(this.key);
   }
 
   private async keepVariables(): Promise<void> {
@@ -136,31 +186,65 @@ export class ContainerSession implements SandboxSession {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
+    this.queued += 1;
+    const next = this.queue.then(work, work).finally(() => {
+      this.queued -= 1;
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async container(): Promise<AttachedContainer> {
-    if (this.closed) throw new Error("this sandbox session was closed");
-    if (this.attached && !this.attached.client.broken) return this.attached;
-    if (this.attached?.client.broken) {
-      this.continuity.noteLoss(this.attached.client.broken);
-      const lost = this.attached;
-      this.attached = null;
-      await this.runtime.remove(lost.id).catch(() => undefined);
+  private async requireContainer(): Promise<AttachedContainer> {
+    const attached = await this.container({ owner: this.key });
+    // Only a signal cancels a wait, and this one has none.
+    if (!attached) throw new Error("the wait for a sandbox was cancelled");
+    return attached;
+  }
+
+  /**
+   * The conversation's running container, opened (and restored) if need be. Null when the
+   * signal aborts first; the container may still be opening then, and the next use gets it.
+   */
+  private async container(wait: WaitOptions): Promise<AttachedContainer | null> {
+    for (;;) {
+      if (this.closed) throw new Error("this sandbox session was closed");
+      if (this.attached && !this.attached.client.broken) return this.attached;
+      if (this.attached?.client.broken) {
+        this.continuity.noteLoss(this.attached.client.broken);
+        const lost = this.attached;
+        this.attached = null;
+        await this.host.release(lost, "remove").catch(() => undefined);
+      }
+      this.opening ??= this.openAndRestore(wait).finally(() => {
+        this.opening = null;
+      });
+      const opened = await untilAborted(this.opening, wait.signal);
+      if (opened === "aborted") return null;
+      if (opened) {
+        this.attached = opened;
+        return opened;
+      }
+      // Someone else's wait for this container was cancelled: wait again, as ourselves.
+      if (wait.signal?.aborted) return null;
     }
-    this.opening ??= this.openAndRestore().finally(() => {
-      this.opening = null;
-    });
-    this.attached = await this.opening;
-    return this.attached;
   }
 
   /** A running container for the conversation; a new one gets the kept files and variables back first. */
-  private async openAndRestore(): Promise<AttachedContainer> {
-    const attached = await this.runtime.open(this.key);
-    await this.continuity.prepare(attached);
+  private async openAndRestore(wait: WaitOptions): Promise<AttachedContainer | null> {
+    const attached = await this.host.open(this.key, wait);
+    if (!attached) return null;
+    try {
+      await this.continuity.prepare(attached, () => wait.onStage?.({ stage: "restoring" }));
+    } catch (error) {
+      await this.host.release(attached, "remove").catch(() => undefined);
+      throw error;
+    }
+    // A session closed while its container opened must not keep it.
+    if (this.closed) {
+      await this.host.release(attached, "remove").catch(() => undefined);
+      return null;
+    }
+    this.attached = attached;
     return attached;
   }
 
@@ -173,25 +257,19 @@ export class ContainerSession implements SandboxSession {
     );
   }
 
-  private async executeNow(code: string, options: ExecuteOptions): Promise<Execution> {
+  private async executeNow(
+    code: string,
+    options: ExecuteOptions,
+    attached: AttachedContainer,
+    collector: OutputCollector,
+    wait: WaitOptions,
+  ): Promise<Execution> {
     this.touch();
     this.running = true;
     const started = this.now();
-    const collector = new OutputCollector(this.limits.outputLimitBytes, options.onOutput);
     try {
-      if (options.signal?.aborted)
-        return this.summary("cancelled", collector, started, ["The run was cancelled."]);
-      const attached = await this.container();
       const { notices, filesLost } = this.continuity.takeStartNotices();
-      // A cancel can arrive while the container starts, before anything listens for it.
-      if (options.signal?.aborted)
-        return this.summary(
-          "cancelled",
-          collector,
-          started,
-          [...notices, "The run was cancelled."],
-          filesLost,
-        );
+      wait.onStage?.({ stage: "running" });
       const timeoutMs = options.timeoutMs ?? this.limits.executionTimeoutMs;
       const run = attached.client.run(
         {
@@ -281,8 +359,7 @@ export class ContainerSession implements SandboxSession {
     );
     // Whatever state the container is in, it cannot be trusted with the next run.
     this.attached = null;
-    attached.client.close();
-    await this.runtime.remove(attached.id).catch(() => undefined);
+    await this.host.release(attached, "remove").catch(() => undefined);
     return this.summary(
       timedOut ? "timeout" : "crashed",
       collector,
@@ -290,6 +367,13 @@ export class ContainerSession implements SandboxSession {
       [...notices, containerLostNotice(reason, "next-run", this.continuity.keepsFiles ? "kept" : null)],
       !this.continuity.keepsFiles,
     );
+  }
+
+  private cancelled(collector: OutputCollector, started: number, stage: RunStage["stage"]): Execution {
+    // What a new container lost or got back is said by the run that gets to use it.
+    return this.summary("cancelled", collector, started, [
+      `The run was cancelled ${CANCELLED_WHILE[stage]}; the code did not run.`,
+    ]);
   }
 
   private summary(

@@ -37,6 +37,8 @@ export interface RunRequest {
   graceMs: number;
   outputLimitBytes: number;
   onOutput: (event: OutputEvent) => void;
+  /** Runs no code: the kernel pays its first-use costs (imports, first cell, first PNG) now. */
+  warmup?: boolean;
 }
 
 interface Pending {
@@ -152,9 +154,27 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
         timeout_ms: request.timeoutMs,
         grace_ms: request.graceMs,
         output_limit: request.outputLimitBytes,
+        ...(request.warmup ? { warmup: true } : {}),
       });
     });
     return { id, done };
+  }
+
+  /**
+   * Makes a fresh kernel as fast as a used one: loads the data stack and draws a first figure,
+   * leaving the namespace and history as they were. Throws when the kernel could not do it.
+   */
+  async warmUp(timeoutMs: number): Promise<void> {
+    const result = await this.run({
+      code: "",
+      timeoutMs,
+      graceMs: 1_000,
+      outputLimitBytes: 4_096,
+      onOutput: () => undefined,
+      warmup: true,
+    }).done;
+    if (result.status !== "ok")
+      throw new ChannelBrokenError(`the kernel could not warm up (${result.status})`);
   }
 
   async listFiles(timeoutMs = 15_000): Promise<SandboxFile[]> {

@@ -47,8 +47,27 @@ export type OutputEvent =
   | { type: "stdout" | "stderr"; text: string }
   | { type: "display"; display: DisplayOutput };
 
+/**
+ * Where a run is before its code starts. `queued` repeats whenever the number ahead changes;
+ * the others are said once each, and only when they happen (a pooled or live container skips
+ * `starting`; a conversation with nothing kept skips `restoring`).
+ */
+export type RunStage =
+  /** Waiting for a free sandbox or run slot; `ahead` requests go first. */
+  | { stage: "queued"; ahead: number }
+  /** A new container is being started for the conversation. */
+  | { stage: "starting" }
+  /** The conversation's kept files and variables are being put back into a new container. */
+  | { stage: "restoring" }
+  /** The code has been handed to Python. */
+  | { stage: "running" };
+
 export interface ExecuteOptions {
   timeoutMs?: number;
+  /** Cancels the run at any stage: queued, starting, restoring or running. */
   signal?: AbortSignal;
   onOutput?: (event: OutputEvent) => void;
+  /** Who the run is for: when runs must wait, the queue takes turns between owners. Defaults to the session. */
+  owner?: string;
+  onStage?: (stage: RunStage) => void;
 }

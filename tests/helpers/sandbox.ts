@@ -3,6 +3,9 @@
  * (built on first use), with small limits so that limit tests finish quickly.
  */
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import Dockerode from "dockerode";
 import { loadConfig } from "../../src/config.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
@@ -56,10 +59,13 @@ export async function createTestSandbox(
   limits: Partial<SandboxLimits> = {},
   scope?: string,
   logger: Logger = silentLogger(),
-  extra: Pick<SandboxManagerOptions, "keptFilesDir" | "keptFilesRetentionMs" | "now" | "idleTimeoutMs"> = {},
+  extra: Pick<
+    SandboxManagerOptions,
+    "keptFilesDir" | "keptFilesRetentionMs" | "now" | "idleTimeoutMs" | "maxLive" | "maxRunning" | "poolSize"
+  > & { image?: string } = {},
 ): Promise<TestSandbox> {
   const docker = testDocker();
-  const image = await sandboxImage();
+  const image = extra.image ?? (await sandboxImage());
   const actualScope = scope ?? `test-${randomUUID().slice(0, 8)}`;
   const manager = new SandboxManager({
     docker,
@@ -77,4 +83,29 @@ export async function createTestSandbox(
       for (const container of await manager.list()) await manager.runtime.remove(container.id);
     },
   };
+}
+
+/**
+ * Builds an image that differs from `base` only by a label and tags it `ref`: a stand-in for a
+ * rebuilt sandbox image, made without a registry.
+ */
+export async function buildVariantImage(docker: Dockerode, base: string, ref: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "cib-variant-"));
+  try {
+    await writeFile(
+      path.join(dir, "Dockerfile"),
+      `FROM ${base}\nLABEL code-interpreter-bot.test-variant=${randomUUID()}\n`,
+    );
+    const stream = await docker.buildImage({ context: dir, src: ["Dockerfile"] }, { t: ref });
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
+        const failed = output?.find((line) => line.error);
+        if (error || failed) reject(error ?? new Error(failed?.error));
+        else resolve();
+      }),
+    );
+    return (await docker.getImage(ref).inspect()).Id;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -4,6 +4,7 @@ import { FatalError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { SandboxManager } from "../../src/sandbox/session-manager.ts";
 import {
+  buildVariantImage,
   createTestSandbox,
   sandboxImage,
   TEST_LIMITS,
@@ -80,14 +81,16 @@ describe("sandbox lifecycle", () => {
     await second.manager.shutdown();
   });
 
-  it("replaces rather than adopts a running container made from another image", async () => {
+  it("replaces rather than adopts a running container made from another image", {
+    timeout: 60_000,
+  }, async () => {
     const first = await createTestSandbox({}, sandbox.scope);
     const before = await first.manager.acquire("other-image");
     await before.execute("survivor = 1");
     await first.manager.shutdown();
     const image = await sandboxImage();
     const otherRef = `${image.split(":")[0]}:test-other-ref`;
-    await docker.getImage(image).tag({ repo: otherRef.split(":")[0] ?? "", tag: "test-other-ref" });
+    await buildVariantImage(docker, image, otherRef);
     const manager = new SandboxManager({
       docker,
       image: otherRef,

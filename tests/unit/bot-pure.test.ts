@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConversationQueue } from "../../src/bot/conversation-queue.ts";
 import { extractDirectCode } from "../../src/bot/direct-run.ts";
-import { conversationKeyString } from "../../src/bot/incoming-message.ts";
+import { authorKeyString, conversationKeyString } from "../../src/bot/incoming-message.ts";
 
 describe("extractDirectCode", () => {
   it.each([
@@ -52,5 +52,19 @@ describe("conversationKeyString", () => {
     const a = conversationKeyString({ platform: "slack", workspace: "T:1", channel: "C", thread: "1" });
     const b = conversationKeyString({ platform: "slack", workspace: "T", channel: "1:C", thread: "1" });
     expect(a).not.toBe(b);
+  });
+});
+
+describe("authorKeyString", () => {
+  const from = (platform: string, id: string, thread = "1") => ({
+    conversation: { platform, workspace: "W", channel: "C", thread },
+    author: { id },
+  });
+
+  it("is one person's in every conversation, and distinct across platforms", () => {
+    expect(authorKeyString(from("slack", "U1", "1"))).toBe(authorKeyString(from("slack", "U1", "2")));
+    expect(authorKeyString(from("slack", "U1"))).toBe("slack:U1");
+    expect(authorKeyString(from("slack", "1"))).not.toBe(authorKeyString(from("discord", "1")));
+    expect(authorKeyString(from("a:b", "c"))).not.toBe(authorKeyString(from("a", "b:c")));
   });
 });
