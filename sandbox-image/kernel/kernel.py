@@ -150,10 +150,13 @@ def _strip_ansi(text):
 
 
 def _make_shell(displays, errors):
-    from IPython.core.displayhook import DisplayHook
-    from IPython.core.displaypub import DisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
+    from cib_lean_imports import lean_ipython_import
+
+    with lean_ipython_import():
+        from IPython.core.displayhook import DisplayHook
+        from IPython.core.displaypub import DisplayPublisher
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
 
     class Publisher(DisplayPublisher):
         def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
@@ -186,7 +189,9 @@ def _make_shell(displays, errors):
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "NoColor"
     config.InteractiveShell.xmode = "Context"
-    shell = Shell.instance(config=config, displayhook_class=ResultHook, display_pub_class=Publisher)
+    with lean_ipython_import():
+        # The shell loads its completer as it starts.
+        shell = Shell.instance(config=config, displayhook_class=ResultHook, display_pub_class=Publisher)
     shell.display_formatter.active_types = ["text/plain", "text/html", "image/png"]
     return shell
 

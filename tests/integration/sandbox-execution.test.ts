@@ -25,6 +25,18 @@ describe("a sandbox session", () => {
     expect(run).toMatchObject({ status: "ok", stdout: "12.566\n", error: null });
   });
 
+  it("leaves IPython's terminal and completer unloaded, yet importable", async () => {
+    // Each idle container pays for what its kernel loads (BENCHMARKS.md, memory per idle session).
+    const loaded = await session.execute(
+      "import sys\nprint('prompt_toolkit' in sys.modules, 'jedi' in sys.modules)",
+    );
+    expect(loaded.stdout).toBe("False False\n");
+    const wanted = await session.execute("import jedi, prompt_toolkit\nprint(bool(jedi.__version__))");
+    expect(wanted.stdout).toBe("True\n");
+    const embed = await session.execute("from IPython import embed\nembed()");
+    expect(embed.error?.value).toContain("needs a terminal");
+  });
+
   it("shows the value of the last expression, and nothing for a statement", async () => {
     const value = await session.execute("21 * 2");
     expect(value.displays).toEqual([{ isResult: true, text: "42" }]);
