@@ -4,6 +4,7 @@ import { humanSize } from "../files/human-size.ts";
 import type { RestoreSummary } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { DataFull, ResultMessage } from "./supervisor-protocol.ts";
+import type { RunStage } from "./types.ts";
 
 export function resultNotices(result: ResultMessage, limits: SandboxLimits): string[] {
   const notices: string[] = [];
@@ -153,4 +154,16 @@ export function resumedNotice(
   if (files.missing.length > 0)
     parts.push(`${files.missing.length} file(s) could not be restored (the kept copy was damaged).`);
   return parts.join(" ");
+}
+
+const CANCELLED_WHILE: Record<RunStage["stage"], string> = {
+  queued: "while it waited for a free sandbox",
+  starting: "while its sandbox was starting",
+  restoring: "while this conversation's files and variables were being restored",
+  running: "as it started",
+};
+
+/** A run cancelled before its code reached Python, at the stage it had got to. */
+export function cancelledBeforeRunNotice(stage: RunStage["stage"]): string {
+  return `The run was cancelled ${CANCELLED_WHILE[stage]}; the code did not run.`;
 }

@@ -9,9 +9,10 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../logger.ts";
 import type { ContainerHost, WaitOptions } from "./container-host.ts";
 import type { AttachedContainer } from "./container-runtime.ts";
+import { executionFromResult, executionWithoutResult } from "./execution-result.ts";
 import type { KeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
-import { containerLostNotice, idleRestartNotice, resultNotices } from "./notices.ts";
+import { cancelledBeforeRunNotice, containerLostNotice } from "./notices.ts";
 import { OutputCollector } from "./output-collector.ts";
 import type { SandboxSession } from "./sandbox.ts";
 import { SessionContinuity } from "./session-continuity.ts";
@@ -24,18 +25,11 @@ const OUTER_DEADLINE_MARGIN_MS = 10_000;
 
 class OuterDeadline extends Error {}
 
-const CANCELLED_WHILE: Record<RunStage["stage"], string> = {
-  queued: "while it waited for a free sandbox",
-  starting: "while its sandbox was starting",
-  restoring: "while this conversation's files and variables were being restored",
-  running: "as it started",
-};
-
 export class ContainerSession implements SandboxSession {
   private attached: AttachedContainer | null = null;
   private opening: Promise<AttachedContainer | null> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Work in the exclusive queue now or waiting for it. */
+  /** Work in the exclusive queue now or waiting for it, and file transfers under way. */
   private queued = 0;
   private readonly continuity: SessionContinuity;
   lastUsedAt: number;
@@ -109,19 +103,30 @@ export class ContainerSession implements SandboxSession {
     }
   }
 
-  async putFile(path: string, data: Buffer): Promise<void> {
-    this.touch();
-    await (await this.requireContainer()).client.putFile(path, data);
+  putFile(path: string, data: Buffer): Promise<void> {
+    return this.inUse(async (attached) => attached.client.putFile(path, data));
   }
 
-  async getFile(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
-    this.touch();
-    return (await this.requireContainer()).client.getFile(path, maxBytes);
+  getFile(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
+    return this.inUse(async (attached) => attached.client.getFile(path, maxBytes));
   }
 
-  async listFiles(): Promise<SandboxFile[]> {
+  listFiles(): Promise<SandboxFile[]> {
+    return this.inUse(async (attached) => attached.client.listFiles());
+  }
+
+  /**
+   * A file transfer: it runs beside the runs, not behind them, but counts as use, so the session
+   * is not suspended to make room while attachments are being copied in.
+   */
+  private async inUse<T>(work: (attached: AttachedContainer) => Promise<T>): Promise<T> {
     this.touch();
-    return (await this.requireContainer()).client.listFiles();
+    this.queued += 1;
+    try {
+      return await work(await this.requireContainer());
+    } finally {
+      this.queued -= 1;
+    }
   }
 
   /** A fresh Python process; with clearFiles, an empty /mnt/data too, and nothing kept. */
@@ -292,7 +297,13 @@ export class ContainerSession implements SandboxSession {
       });
       try {
         const result = await Promise.race([run.done, outer]);
-        const execution = this.fromResult(result, collector, notices, filesLost);
+        if (result.protocolViolations > 0) {
+          this.logger.warn(
+            { lines: result.protocolViolations, reason: result.reason },
+            "sandbox kernel broke the protocol during a run; it was restarted",
+          );
+        }
+        const execution = executionFromResult(result, collector, notices, filesLost, this.limits);
         this.keepChanges(result, attached);
         return execution;
       } catch (error) {
@@ -305,43 +316,6 @@ export class ContainerSession implements SandboxSession {
       this.running = false;
       this.touch();
     }
-  }
-
-  private fromResult(
-    result: ResultMessage,
-    collector: OutputCollector,
-    notices: string[],
-    filesLost: boolean,
-  ): Execution {
-    const displays = collector.displays;
-    if (result.protocolViolations > 0) {
-      this.logger.warn(
-        { lines: result.protocolViolations, reason: result.reason },
-        "sandbox kernel broke the protocol during a run; it was restarted",
-      );
-    }
-    return {
-      status: result.status,
-      stdout: collector.stdout,
-      stderr: collector.stderr,
-      error: result.error,
-      displays,
-      images: collector.images,
-      files: result.files,
-      durationMs: result.durationMs,
-      notices: [
-        ...notices,
-        ...result.restartedBefore.map(idleRestartNotice),
-        ...resultNotices(result, this.limits),
-        ...collector.notices(),
-      ],
-      kernelRestarted:
-        result.restarted ||
-        result.status === "oom" ||
-        result.status === "crashed" ||
-        result.restartedBefore.length > 0,
-      filesLost,
-    };
   }
 
   private async fromFailure(
@@ -360,10 +334,10 @@ export class ContainerSession implements SandboxSession {
     // Whatever state the container is in, it cannot be trusted with the next run.
     this.attached = null;
     await this.host.release(attached, "remove").catch(() => undefined);
-    return this.summary(
+    return executionWithoutResult(
       timedOut ? "timeout" : "crashed",
       collector,
-      started,
+      this.now() - started,
       [...notices, containerLostNotice(reason, "next-run", this.continuity.keepsFiles ? "kept" : null)],
       !this.continuity.keepsFiles,
     );
@@ -371,30 +345,8 @@ export class ContainerSession implements SandboxSession {
 
   private cancelled(collector: OutputCollector, started: number, stage: RunStage["stage"]): Execution {
     // What a new container lost or got back is said by the run that gets to use it.
-    return this.summary("cancelled", collector, started, [
-      `The run was cancelled ${CANCELLED_WHILE[stage]}; the code did not run.`,
+    return executionWithoutResult("cancelled", collector, this.now() - started, [
+      cancelledBeforeRunNotice(stage),
     ]);
-  }
-
-  private summary(
-    status: Execution["status"],
-    collector: OutputCollector,
-    started: number,
-    notices: string[],
-    filesLost = false,
-  ): Execution {
-    return {
-      status,
-      stdout: collector.stdout,
-      stderr: collector.stderr,
-      error: null,
-      displays: collector.displays,
-      images: collector.images,
-      files: [],
-      durationMs: this.now() - started,
-      notices: [...notices, ...collector.notices()],
-      kernelRestarted: filesLost,
-      filesLost,
-    };
   }
 }
