@@ -33,10 +33,11 @@ async function main(): Promise<number> {
     await runtime.sandbox.pruneKept();
     runtime.sandbox.startReaper();
     await runtime.sandbox.startPool();
-    const adapters = createAdapters(platforms, logger);
+    const adapters = createAdapters(platforms, config, logger);
     if (adapters.length === 0) {
       logger.error(
-        "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN, or DISCORD_TOKEN (see the README). " +
+        "no chat platform is configured and WEB_ENABLED=false turns the web chat off: set SLACK_BOT_TOKEN and " +
+          "SLACK_APP_TOKEN, or DISCORD_TOKEN, or remove WEB_ENABLED (see the README). " +
           "The sandbox and model also work from the terminal: npx code-interpreter-bot ask 'plot a sine wave'",
       );
       await runtime.close();
@@ -44,6 +45,10 @@ async function main(): Promise<number> {
     }
     for (const adapter of adapters) await adapter.start(runtime.bot);
     logger.info({ platforms: adapters.map((a) => a.platform) }, "bot running");
+    // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.
+    for (const adapter of adapters) {
+      if (adapter.url) process.stdout.write(`Web chat: ${adapter.url}\n`);
+    }
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);

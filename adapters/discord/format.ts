@@ -5,6 +5,7 @@
  * early by the code they show. Pure.
  */
 import type { ChatFormatting } from "../../src/present/chat-formatting.ts";
+import { EMOJI_ICONS } from "../../src/present/emoji-icons.ts";
 import type { SurfaceLimits, SurfaceText } from "../../src/present/surface.ts";
 import { breakFences, trimTrailingNewlines } from "../shared/fences.ts";
 import { splitText } from "../shared/split-text.ts";
@@ -44,15 +45,5 @@ export const DISCORD_TEXT: SurfaceText = {
   literal: escapeDiscord,
   codeBlock: discordCodeBlock,
   split: splitForDiscord,
-  icons: {
-    code: "🐍",
-    ok: "✅",
-    error: "❌",
-    timeout: "⏱️",
-    crash: "💥",
-    cancelled: "🚫",
-    notice: "ℹ️",
-    warning: "⚠️",
-    waiting: "⏳",
-  },
+  icons: EMOJI_ICONS,
 };

@@ -5,14 +5,26 @@
  */
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
-import type { IncomingMessage } from "./incoming-message.ts";
+import type { SandboxFile } from "../sandbox/types.ts";
+import type { ConversationKey, IncomingMessage } from "./incoming-message.ts";
 
 export interface MessageHandler {
   handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void>;
+  /** Stops the conversation's running request, if any; true when there was one. */
+  cancel(conversation: ConversationKey): boolean;
+  /**
+   * The files in the conversation's sandbox (/mnt/data), for platforms that can show them
+   * beside the chat; chat platforms use the `files` command instead.
+   */
+  listFiles(conversation: ConversationKey): Promise<SandboxFile[]>;
+  /** One of those files, refused past the sandbox's limit for files taken out. */
+  readFile(conversation: ConversationKey, path: string): Promise<Buffer>;
 }
 
 export interface ChatAdapter {
   readonly platform: string;
+  /** Where people open it, for an adapter that serves its own page (null until started). */
+  readonly url?: string | null;
   start(handler: MessageHandler): Promise<void>;
   stop(): Promise<void>;
 }

@@ -15,7 +15,9 @@ import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
 import type { Sandbox, SandboxSession } from "../sandbox/sandbox.ts";
+import type { SandboxFile } from "../sandbox/types.ts";
 import type { Store } from "../store/types.ts";
+import type { MessageHandler } from "./adapter.ts";
 import { copyAttachments } from "./attachments.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
 import { extractDirectCode } from "./direct-run.ts";
@@ -38,7 +40,7 @@ export interface BotOptions {
   now?: () => number;
 }
 
-export class Bot {
+export class Bot implements MessageHandler {
   private readonly queue = new ConversationQueue();
   private readonly running = new Map<string, AbortController>();
   private readonly agent: Agent | null;
@@ -95,6 +97,20 @@ export class Bot {
     const controller = this.running.get(conversationKeyString(conversation));
     controller?.abort();
     return controller !== undefined;
+  }
+
+  /**
+   * The conversation's files, outside its queue: a list must not wait minutes behind a run,
+   * and reading files does not disturb one.
+   */
+  async listFiles(conversation: IncomingMessage["conversation"]): Promise<SandboxFile[]> {
+    const session = await this.options.sandbox.acquire(conversationKeyString(conversation));
+    return session.listFiles();
+  }
+
+  async readFile(conversation: IncomingMessage["conversation"], path: string): Promise<Buffer> {
+    const session = await this.options.sandbox.acquire(conversationKeyString(conversation));
+    return session.getFile(path, session.limits.maxFileBytes);
   }
 
   /** Takes no new requests, lets running ones finish for up to `graceMs`, then cancels them. */

@@ -8,6 +8,8 @@ import { conversationKeyString } from "../../src/bot/incoming-message.ts";
 import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
+import { freePort } from "../helpers/slack-harness.ts";
+import { WebClient, WebDriver } from "../helpers/web-harness.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TS = "1950000000.000100";
@@ -16,6 +18,7 @@ const BOT_SCOPE = "bot";
 let slack: FakeSlack;
 let discord: FakeDiscord;
 let discordMessageId = "";
+let webConversation = "";
 
 beforeAll(async () => {
   await sandboxImage();
@@ -31,6 +34,11 @@ afterAll(async () => {
   await manager.close(
     conversationKeyString({ platform: "slack", workspace: "T0001", channel: "C0GENERAL", thread: TS }),
   );
+  if (webConversation) {
+    await manager.close(
+      conversationKeyString({ platform: "web", workspace: "local", channel: "web", thread: webConversation }),
+    );
+  }
   if (discordMessageId) {
     await manager.close(
       conversationKeyString({
@@ -110,14 +118,47 @@ describe("npm start (src/main.ts)", () => {
     expect(await exited).toBe(0);
   }, 120_000);
 
-  it("says what to set when no chat platform is configured", async () => {
-    const child = await startMain({});
+  it("starts the web chat when no chat platform is configured, prints its URL, runs code, and stops on SIGTERM", async () => {
+    const port = await freePort();
+    const child = await startMain({ WEB_PORT: String(port), LOG_LEVEL: "warn" });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let stdout = "";
+    const printed = new Promise<string>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const url = /Web chat: (\S+)/.exec(stdout)?.[1];
+        if (url) resolve(url);
+      });
+    });
+    try {
+      const url = await printed;
+      expect(url).toBe(`http://127.0.0.1:${port}`);
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+      // No model is configured: the page is told so, and code still runs.
+      expect(await (await fetch(`${url}/api/info`)).json()).toMatchObject({ modelConfigured: false });
+      const client = new WebClient(url, null);
+      const driver = new WebDriver(client);
+      const sent = await driver.startThread("```python\nprint(6 * 7)\n```");
+      webConversation = sent.thread;
+      expect(await driver.waitForReply(sent, 60_000)).toBe("done");
+      expect(driver.view(sent.thread).texts.join("\n")).toContain("42");
+      driver.close();
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
+
+  it("says what to set when every chat platform is off", async () => {
+    const child = await startMain({ WEB_ENABLED: "false" });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
     expect(code).toBe(78);
-    expect(stderr).toContain("no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN");
+    expect(stderr).toContain("no chat platform is configured and WEB_ENABLED=false turns the web chat off");
   }, 120_000);
 });
