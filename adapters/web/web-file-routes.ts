@@ -4,7 +4,7 @@
  *   GET /api/conversations/:id/files           the conversation's sandbox files (/mnt/data)
  *   GET /api/conversations/:id/files/*path     one of them, as a download
  * PNG, JPEG, GIF and WebP are shown inline; HTML is served for the page's sandboxed frame under
- * `Content-Security-Policy: sandbox allow-scripts` (an opaque origin: no cookies, no API);
+ * `Content-Security-Policy: sandbox allow-scripts` and no network (an opaque origin: no cookies, no API);
  * everything else is an attachment under a policy that runs nothing.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";

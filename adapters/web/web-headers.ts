@@ -27,7 +27,21 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "cross-origin-resource-policy": "same-origin",
 };
 
-/** HTML from Python, shown in the page's sandboxed frame: scripts run, but never as the chat. */
-export const HTML_FILE_CSP = "sandbox allow-scripts";
+/**
+ * HTML from Python, shown in the page's sandboxed frame: scripts run, but never as the chat, and
+ * it loads and sends nothing over the network. The sandbox has no network so that what code sees
+ * stays in it; a chart that could fetch would carry that data out through the viewer's browser.
+ * So an interactive figure must be self-contained (plotly.js inlined), as the sandbox makes it.
+ */
+export const HTML_FILE_CSP = [
+  "sandbox allow-scripts",
+  "default-src 'none'",
+  "script-src 'unsafe-inline' 'unsafe-eval'",
+  "style-src 'unsafe-inline'",
+  "img-src data: blob:",
+  "font-src data:",
+  "connect-src 'none'",
+  "form-action 'none'",
+].join("; ");
 /** Every other file: no scripts, no plugins, whatever its bytes say. */
 export const FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
