@@ -25,9 +25,6 @@ export function resultNotices(result: ResultMessage, limits: SandboxLimits): str
     case "timeout":
       notices.push(`The run was stopped after ${timeoutSeconds} s, its time limit.`);
       break;
-    case "cancelled":
-      notices.push("The run was cancelled.");
-      break;
     case "oom":
       notices.push(
         `The code ran out of memory (the limit is ${limits.memoryMb} MB), so Python was restarted: ` +
@@ -157,7 +154,8 @@ export function resumedNotice(
 }
 
 const CANCELLED_WHILE: Record<RunStage["stage"], string> = {
-  queued: "while it waited for a free sandbox",
+  // Also when it was cancelled before it asked: either way, nothing of it ran.
+  queued: "before it started",
   starting: "while its sandbox was starting",
   restoring: "while this conversation's files and variables were being restored",
   running: "as it started",

@@ -247,7 +247,7 @@ describe("cancel", () => {
     const result = await second;
     expect(result.status).toBe("cancelled");
     expect(result.stdout).toBe("");
-    expect(result.notices.join(" ")).toContain("while it waited for a free sandbox");
+    expect(result.notices.join(" ")).toContain("before it started; the code did not run");
     stop.abort();
     expect((await long).status).toBe("cancelled");
     expect((await waiting.execute("print('after')")).stdout).toBe("after\n");

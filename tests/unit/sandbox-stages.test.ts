@@ -221,7 +221,7 @@ describe("sandbox stages in a reply", () => {
     expect([...lines.values()]).toEqual([
       "🐍 Running:\n```py\nprint(1)\n```\n🚫 Cancelled.",
       "⏳ Cancelled while queued, after less than 1 s.",
-      "ℹ️ The run was cancelled.",
+      "ℹ️ The run was cancelled before it started; the code did not run.",
     ]);
   });
 });

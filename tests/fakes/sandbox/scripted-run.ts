@@ -7,7 +7,11 @@
  */
 import { pngSize } from "../../../src/files/png-size.ts";
 import type { SandboxLimits } from "../../../src/sandbox/limits.ts";
-import { containerLostNotice, resultNotices } from "../../../src/sandbox/notices.ts";
+import {
+  cancelledBeforeRunNotice,
+  containerLostNotice,
+  resultNotices,
+} from "../../../src/sandbox/notices.ts";
 import { OutputCollector } from "../../../src/sandbox/output-collector.ts";
 import type { ResultMessage } from "../../../src/sandbox/supervisor-protocol.ts";
 import type {
@@ -275,7 +279,7 @@ function cancelledBeforeStart(collector: OutputCollector, durationMs: number): E
     images: [],
     files: [],
     durationMs,
-    notices: ["The run was cancelled."],
+    notices: [cancelledBeforeRunNotice("queued")],
     kernelRestarted: false,
     filesLost: false,
   };
