@@ -18,6 +18,7 @@ import time
 MAX_KERNEL_LINE = 24 * 1024 * 1024
 SEND_SECONDS = 5.0
 KERNEL_EVENT_TYPES = {"ready", "stream", "display", "done"}
+DISPLAY_FILE_TYPES = {"text/html", "text/csv"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -157,7 +158,16 @@ def parse_kernel_event(line):
         data = event.get("data")
         if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
             return None
-        return {"type": "display", "run": run, "data": data, "result": bool(event.get("result"))}
+        display = {"type": "display", "run": run, "data": data, "result": bool(event.get("result"))}
+        files = event.get("files")
+        if files is not None:
+            # A figure's page and a table's CSV, base64 (cib_displays); nothing else.
+            if not isinstance(files, dict):
+                return None
+            if not all(k in DISPLAY_FILE_TYPES and isinstance(v, str) for k, v in files.items()):
+                return None
+            display["files"] = files
+        return display
     error = event.get("error")
     if error is not None and not (
         isinstance(error, dict) and all(isinstance(error.get(k), str) for k in ("name", "value", "traceback"))

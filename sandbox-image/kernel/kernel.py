@@ -9,7 +9,6 @@ between runs. User code never sees the control channel through stdin/stdout: fd 
 `stream` events, so text that looks like a protocol message is only ever payload.
 """
 
-import base64
 import json
 import os
 import shutil
@@ -17,14 +16,13 @@ import signal
 import sys
 import threading
 
+from cib_displays import MAX_TEXT_PLAIN, Displays
 from cib_processes import reap_children
 from cib_streams import OutputBudget, StandardStreams, StreamSink, periodic_flush
 
 MAIN_PID = os.getpid()
-MAX_TEXT_PLAIN = 64 * 1024
-MAX_TEXT_HTML = 256 * 1024
-MAX_PNG_BYTES = 12 * 1024 * 1024
-MAX_IMAGES_PER_RUN = 32
+# How long a run waits for the background import of the data stack before its code starts.
+PREIMPORT_WAIT_SECONDS = 30
 
 
 def _move_fd_high(fd):
@@ -89,60 +87,6 @@ class Channel:
         return json.loads(line)
 
 
-class Displays:
-    """Turns IPython format dicts into bounded `display` events."""
-
-    def __init__(self, channel, sink):
-        self._channel = channel
-        self._sink = sink
-        self.images_sent = 0
-        self.dropped = []
-
-    def reset(self):
-        self.images_sent = 0
-        self.dropped = []
-
-    def publish(self, data, is_result):
-        bundle = {}
-        text = data.get("text/plain")
-        if isinstance(text, str):
-            bundle["text/plain"] = text[:MAX_TEXT_PLAIN] + ("…" if len(text) > MAX_TEXT_PLAIN else "")
-        html = data.get("text/html")
-        if isinstance(html, str):
-            if len(html) <= MAX_TEXT_HTML:
-                bundle["text/html"] = html
-            else:
-                self.dropped.append("an HTML view over %d KiB (the text view was kept)" % (MAX_TEXT_HTML // 1024))
-        png = data.get("image/png")
-        if png is not None:
-            png_b64 = self._png_base64(png)
-            if png_b64 is not None:
-                bundle["image/png"] = png_b64
-        if not bundle:
-            return
-        # Order matters to the reader: text printed before this display comes first.
-        self._sink.flush()
-        self._channel.send({"type": "display", "data": bundle, "result": bool(is_result)})
-
-    def _png_base64(self, png):
-        raw = png if isinstance(png, (bytes, bytearray)) else None
-        if raw is None and isinstance(png, str):
-            try:
-                raw = base64.b64decode(png, validate=False)
-            except ValueError:
-                return None
-        if raw is None:
-            return None
-        if self.images_sent >= MAX_IMAGES_PER_RUN:
-            self.dropped.append("images beyond the first %d" % MAX_IMAGES_PER_RUN)
-            return None
-        if len(raw) > MAX_PNG_BYTES:
-            self.dropped.append("an image of %d MiB (over %d MiB)" % (len(raw) >> 20, MAX_PNG_BYTES >> 20))
-            return None
-        self.images_sent += 1
-        return base64.b64encode(raw).decode("ascii")
-
-
 def _strip_ansi(text):
     import re
 
@@ -192,7 +136,10 @@ def _make_shell(displays, errors):
     with lean_ipython_import():
         # The shell loads its completer as it starts.
         shell = Shell.instance(config=config, displayhook_class=ResultHook, display_pub_class=Publisher)
-    shell.display_formatter.active_types = ["text/plain", "text/html", "image/png"]
+    import cib_tables
+
+    cib_tables.install(shell)
+    shell.display_formatter.active_types = ["text/plain", "text/html", "image/png", cib_tables.TABLE_MIME]
     return shell
 
 
@@ -254,6 +201,7 @@ class SandboxKernel:
         self.channel.start_run(str(request.get("run")))
         code = request.get("code", "")
         interrupted = False
+        self.wait_for_preimport()
         self.executing = True
         self.preparing = False
         try:
@@ -292,12 +240,20 @@ class SandboxKernel:
             }
         )
 
+    def wait_for_preimport(self):
+        """Lets the background import of the data stack finish before user code runs.
+
+        Libraries such as plotly take pandas from sys.modules whenever it is there; halfway
+        through its import in the other thread, they would get a half-made module."""
+        if self.preimport is not None:
+            self.preimport.join(PREIMPORT_WAIT_SECONDS)
+            if not self.preimport.is_alive():
+                self.preimport = None
+
     def warm_up(self):
         """Pays every first-use cost of a run before a person is waiting (a pooled container):
         the data stack's imports, IPython's first cell and matplotlib's first PNG. It leaves
         nothing in the namespace or the history, so the conversation's first cell is still [1]."""
-        if self.preimport is not None:
-            self.preimport.join()
         self.shell.run_cell("pass", store_history=False, silent=True)
         try:
             import io
@@ -321,6 +277,10 @@ class SandboxKernel:
                     "traceback": "",
                 }
             )
+        finally:
+            # The browser that drew plotly figures ends with the run, before the supervisor
+            # would stop it and report it as a process the code left behind.
+            self.displays.finish()
 
 
 def prepare_matplotlib_cache():

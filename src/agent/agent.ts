@@ -85,6 +85,7 @@ export class Agent {
     }
     const transcript: ChatCompletionMessageParam[] = trimmed.kept.map(toModelMessage);
     const imageCounter = { next: 1 };
+    const tableCounter = { next: 1 };
     let pendingImages: Buffer[] = [];
 
     for (let step = 1; step <= config.maxSteps; step += 1) {
@@ -146,6 +147,7 @@ export class Agent {
           const delivered = await deliverExecution(execution, input.session, input.emit, {
             maxFileBytes: this.options.maxFileBytes,
             imageCounter,
+            tableCounter,
           });
           if (this.options.modelSeesImages) pendingImages.push(...execution.images);
           content = toolResultText(execution, delivered);

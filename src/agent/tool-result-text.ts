@@ -32,6 +32,18 @@ export function toolResultText(execution: Execution, delivered: DeliveredOutputs
     const sizes = delivered.images.map((i) => (i.width ? `${i.width}x${i.height}` : "image")).join(", ");
     parts.push(`images shown to the user: ${delivered.images.length} (${sizes})`);
   }
+  if (delivered.pages.length > 0) {
+    const names = delivered.pages.map((page) => page.name).join(", ");
+    parts.push(`interactive figures sent to the user as HTML files (open offline): ${names}`);
+  }
+  for (const table of delivered.tables) {
+    const whole = table.csv
+      ? `; where the chat cannot show all of it, the whole table is sent as ${table.csv}`
+      : "";
+    parts.push(
+      `table shown to the user: ${table.rows} rows x ${table.columns} columns (the first and last rows)${whole}`,
+    );
+  }
   if (delivered.files.length > 0) {
     const list = delivered.files.map((f) => `/mnt/data/${f.path} (${f.size} bytes, ${f.mime})`).join("\n");
     parts.push(`files sent to the user:\n${list}`);

@@ -5,6 +5,7 @@
 
 import { FolderWriter } from "../files/save-to-folder.ts";
 import type { ReplyEvent } from "../present/reply-events.ts";
+import { fitTable, tableNote } from "../present/table-text.ts";
 
 export interface AskTranscript {
   conversation: string | null;
@@ -98,6 +99,17 @@ export class AskRecorder {
         const savedTo = this.writer ? await this.writer.save(event.name, event.data) : null;
         t.files.push({ name: event.name, savedTo, size: event.data.length, mime: event.mime });
         err?.write(`file ${event.name}${savedTo ? ` saved to ${savedTo}` : " (use --out DIR to save)"}\n`);
+        return;
+      }
+      case "table": {
+        // A terminal shows what the kernel sent; the whole table goes to --out as CSV.
+        const shown = fitTable(event.table, () => true, 160);
+        const note = tableNote(event.table, shown, event.csv?.name ?? null);
+        err?.write(`${shown?.text ?? ""}\n${note ? `${note}\n` : ""}`);
+        if (event.csv) {
+          const savedTo = this.writer ? await this.writer.save(event.csv.name, event.csv.data) : null;
+          t.files.push({ name: event.csv.name, savedTo, size: event.csv.data.length, mime: "text/csv" });
+        }
         return;
       }
       case "notice":

@@ -45,10 +45,24 @@ export async function buildReport(
 ): Promise<ExecReport> {
   const writer = outDir ? new FolderWriter(outDir) : null;
   const images: SavedImage[] = [];
-  for (const [index, png] of execution.images.entries()) {
-    const size = pngSize(png);
-    const file = writer ? await writer.save(`image-${index + 1}.png`, png) : null;
-    images.push({ file, bytes: png.length, width: size?.width ?? null, height: size?.height ?? null });
+  let figures = 0;
+  let tables = 0;
+  for (const display of execution.displays) {
+    const { png, page, csv } = display;
+    // A figure's interactive page is saved beside its picture, under the same number.
+    if (png || page) {
+      figures += 1;
+      const stem = `image-${figures}`;
+      const size = png ? pngSize(png) : null;
+      const file = writer && png ? await writer.save(`${stem}.png`, png) : null;
+      if (page) await writer?.save(`${stem}.html`, page);
+      if (png)
+        images.push({ file, bytes: png.length, width: size?.width ?? null, height: size?.height ?? null });
+    }
+    if (csv) {
+      tables += 1;
+      await writer?.save(`table-${tables}.csv`, csv);
+    }
   }
   const files: SavedFile[] = [];
   for (const file of execution.files) {

@@ -1,12 +1,13 @@
 /**
- * Turns one sandbox execution into reply events: the run's output, its images, the files it
- * wrote (fetched from the sandbox), and plain notes about anything left out.
+ * Turns one sandbox execution into reply events: the run's output, its displays in the order
+ * the code made them (pictures, figures' interactive pages, tables), the files it wrote
+ * (fetched from the sandbox), and plain notes about anything left out.
  */
 
 import { humanSize } from "../files/human-size.ts";
 import { pngSize } from "../files/png-size.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
-import type { Execution } from "../sandbox/types.ts";
+import type { DisplayOutput, Execution } from "../sandbox/types.ts";
 import type { CodeRunSummary, ReplySink } from "./reply-events.ts";
 
 const MAX_FILES_PER_RUN = 10;
@@ -14,18 +15,32 @@ const MAX_FILES_PER_RUN = 10;
 /** What reached the user, so the model can be told (agent/tool-result-text.ts). */
 export interface DeliveredOutputs {
   images: Array<{ name: string; width: number | null; height: number | null }>;
+  /** Figures' interactive pages (figure-N.html), each beside its image when it has one. */
+  pages: Array<{ name: string; size: number }>;
+  /** Tables shown as tables; `csv` names the whole table's CSV, offered where the table is cut. */
+  tables: Array<{ name: string; rows: number; columns: number; csv: string | null }>;
   files: Array<{ name: string; path: string; size: number; mime: string }>;
   /** Files the code wrote that could not be sent, with why. */
   unsent: Array<{ path: string; reason: string }>;
 }
 
+export interface DeliverOptions {
+  maxFileBytes: number;
+  /** Numbers figures across the runs of one reply: figure-N.png and its page figure-N.html. */
+  imageCounter: { next: number };
+  /** Numbers tables across the runs of one reply (table-N.csv); each run starts at 1 without it. */
+  tableCounter?: { next: number };
+}
+
 export function summarizeRun(execution: Execution): CodeRunSummary {
+  const result = execution.displays.find((d) => d.isResult);
   return {
     status: execution.status,
     stdout: execution.stdout,
     stderr: execution.stderr,
     error: execution.error,
-    result: execution.displays.find((d) => d.isResult)?.text ?? null,
+    // A table result is shown as a table of its own, not a second time as pandas' text.
+    result: result && !result.table ? (result.text ?? null) : null,
     durationMs: execution.durationMs,
   };
 }
@@ -34,16 +49,13 @@ export async function deliverExecution(
   execution: Execution,
   session: SandboxSession,
   emit: ReplySink,
-  options: { maxFileBytes: number; imageCounter: { next: number } },
+  options: DeliverOptions,
 ): Promise<DeliveredOutputs> {
-  const delivered: DeliveredOutputs = { images: [], files: [], unsent: [] };
+  const delivered: DeliveredOutputs = { images: [], pages: [], tables: [], files: [], unsent: [] };
+  const tableCounter = options.tableCounter ?? { next: 1 };
   await emit({ type: "code-result", run: summarizeRun(execution) });
-  for (const png of execution.images) {
-    const size = pngSize(png);
-    const name = `figure-${options.imageCounter.next}.png`;
-    options.imageCounter.next += 1;
-    await emit({ type: "image", name, data: png, width: size?.width ?? null, height: size?.height ?? null });
-    delivered.images.push({ name, width: size?.width ?? null, height: size?.height ?? null });
+  for (const display of execution.displays) {
+    await deliverDisplay(display, emit, delivered, options.imageCounter, tableCounter);
   }
   for (const [index, file] of execution.files.entries()) {
     if (index >= MAX_FILES_PER_RUN) {
@@ -77,4 +89,49 @@ export async function deliverExecution(
   }
   for (const notice of execution.notices) await emit({ type: "notice", text: notice });
   return delivered;
+}
+
+/** One display's picture, interactive page and table, in that order. */
+async function deliverDisplay(
+  display: DisplayOutput,
+  emit: ReplySink,
+  delivered: DeliveredOutputs,
+  imageCounter: { next: number },
+  tableCounter: { next: number },
+): Promise<void> {
+  if (display.png || display.page) {
+    const stem = `figure-${imageCounter.next}`;
+    imageCounter.next += 1;
+    let figure: string | undefined;
+    if (display.png) {
+      const size = pngSize(display.png);
+      const image = { name: `${stem}.png`, width: size?.width ?? null, height: size?.height ?? null };
+      await emit({ type: "image", data: display.png, ...image });
+      delivered.images.push(image);
+      figure = image.name;
+    }
+    if (display.page) {
+      const name = `${stem}.html`;
+      await emit({
+        type: "file",
+        name,
+        data: display.page,
+        mime: "text/html",
+        ...(figure ? { figure } : {}),
+      });
+      delivered.pages.push({ name, size: display.page.length });
+    }
+  }
+  if (display.table) {
+    const name = `table-${tableCounter.next}`;
+    tableCounter.next += 1;
+    const csv = display.csv ? { name: `${name}.csv`, data: display.csv } : null;
+    await emit({ type: "table", name, table: display.table, html: display.html ?? null, csv });
+    delivered.tables.push({
+      name,
+      rows: display.table.totalRows,
+      columns: display.table.totalColumns,
+      csv: csv?.name ?? null,
+    });
+  }
 }

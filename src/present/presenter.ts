@@ -15,6 +15,7 @@ import { type QueueExit, QueueLine, queueExit } from "./queue-line.ts";
 import type { BotStatus, CodeRunSummary, ReplyEvent, ReplySink } from "./reply-events.ts";
 import { runOutputText, runStatusLine } from "./run-text.ts";
 import type { ReplySurface, ShownStatus } from "./surface.ts";
+import { fitTable, tableNote } from "./table-text.ts";
 
 export interface PresenterOptions {
   /** How often the progress message (and a queued run's line) may be edited. */
@@ -24,6 +25,9 @@ export interface PresenterOptions {
   logger: Logger;
   now?: () => number;
 }
+
+/** Characters kept free under a table for the note that says what it leaves out. */
+const TABLE_NOTE_ROOM = 300;
 
 const SHOWN: Partial<Record<BotStatus, ShownStatus>> = {
   queued: "queued",
@@ -96,6 +100,8 @@ export class ReplyPresenter {
       case "image":
       case "file":
         return this.upload(event.name, event.data);
+      case "table":
+        return this.table(event);
       case "notice":
         return void (await this.surface.post(`${this.text.icons.notice} ${this.text.literal(event.text)}`));
       case "error":
@@ -254,6 +260,29 @@ export class ReplyPresenter {
     } else {
       await this.surface.post(summary);
     }
+  }
+
+  /**
+   * A table as a text table cut to fit one message, a note saying what it leaves out, and the
+   * whole table as CSV when it leaves anything out.
+   */
+  private async table(event: Extract<ReplyEvent, { type: "table" }>): Promise<void> {
+    const { limits } = this.surface;
+    const budget = Math.min(limits.outputChars, limits.messageChars - TABLE_NOTE_ROOM);
+    const shown = fitTable(event.table, (text) => this.text.codeBlock(text, budget) !== null);
+    let table = event.table;
+    let csv = event.csv;
+    if (csv && csv.data.length > limits.uploadBytes) {
+      const csvMissing = `it is ${humanSize(csv.data.length)} as CSV, over the ${humanSize(limits.uploadBytes)} this chat accepts`;
+      table = { ...table, csvMissing };
+      csv = null;
+    }
+    const note = tableNote(table, shown, csv?.name ?? null);
+    const block = shown ? this.text.codeBlock(shown.text, budget) : null;
+    const lines = [block, note ? `${this.text.icons.notice} ${this.text.literal(note)}` : null];
+    const text = lines.filter((line): line is string => line !== null).join("\n");
+    if (text) await this.surface.post(text);
+    if (csv && note) await this.upload(csv.name, csv.data);
   }
 
   private async upload(name: string, data: Buffer, comment?: string): Promise<void> {

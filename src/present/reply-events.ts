@@ -2,7 +2,7 @@
  * The stream of things the bot says back, in order, for any platform to render. Adapters
  * decide how (edits, uploads, reactions); the core decides what.
  */
-import type { ExecutionError, ExecutionStatus, RunStage } from "../sandbox/types.ts";
+import type { ExecutionError, ExecutionStatus, RunStage, TableData } from "../sandbox/types.ts";
 
 export type BotStatus = "queued" | "working" | "running-code" | "done" | "failed";
 
@@ -27,7 +27,33 @@ export type ReplyEvent =
   | { type: "code"; code: string }
   | { type: "code-result"; run: CodeRunSummary }
   | { type: "image"; name: string; data: Buffer; width: number | null; height: number | null }
-  | { type: "file"; name: string; data: Buffer; mime: string }
+  | {
+      type: "file";
+      name: string;
+      data: Buffer;
+      mime: string;
+      /**
+       * Set on a figure's interactive page (figure-N.html, text/html, plotly.js inlined): the
+       * name of the image event just before it, the same figure as a picture (figure-N.png);
+       * absent when the picture could not be drawn.
+       */
+      figure?: string;
+    }
+  /**
+   * A table the code displayed (a pandas DataFrame or Series), in the order of the run's images.
+   * Chat platforms show `table` as text, cut to fit, and attach `csv` when they show less than
+   * the whole; `html` is the kernel's own HTML view of it (pandas' table, itself cut at 60 rows
+   * and 20 columns), for a platform that shows HTML. `csv` is null when the whole table was over
+   * the sandbox's limit (`table.csvMissing` says why).
+   */
+  | {
+      type: "table";
+      /** "table-N", numbered per reply; the CSV is "table-N.csv". */
+      name: string;
+      table: TableData;
+      html: string | null;
+      csv: { name: string; data: Buffer } | null;
+    }
   /** Something the user should know: output cut, history trimmed, a file too large to send. */
   | { type: "notice"; text: string }
   /** What went wrong and what to do; the run is over. */

@@ -5,13 +5,14 @@
 import type { DisplayOutput, OutputEvent } from "./types.ts";
 
 const MAX_DISPLAYS = 64;
-const MAX_IMAGE_BYTES_TOTAL = 96 * 1024 * 1024;
+/** Images, figure pages and table CSVs of one run, together. */
+const MAX_DISPLAY_BYTES_TOTAL = 96 * 1024 * 1024;
 
 export class OutputCollector {
   stdout = "";
   stderr = "";
   readonly displays: DisplayOutput[] = [];
-  private imageBytes = 0;
+  private displayBytes = 0;
   private droppedText = 0;
   private droppedDisplays = 0;
 
@@ -22,12 +23,13 @@ export class OutputCollector {
 
   readonly add = (event: OutputEvent): void => {
     if (event.type === "display") {
-      const size = event.display.png?.length ?? 0;
-      if (this.displays.length >= MAX_DISPLAYS || this.imageBytes + size > MAX_IMAGE_BYTES_TOTAL) {
+      const { png, page, csv } = event.display;
+      const size = (png?.length ?? 0) + (page?.length ?? 0) + (csv?.length ?? 0);
+      if (this.displays.length >= MAX_DISPLAYS || this.displayBytes + size > MAX_DISPLAY_BYTES_TOTAL) {
         this.droppedDisplays += 1;
         return;
       }
-      this.imageBytes += size;
+      this.displayBytes += size;
       this.displays.push(event.display);
     } else {
       const room = this.textLimitBytes - this.stdout.length - this.stderr.length;

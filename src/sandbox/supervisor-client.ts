@@ -10,7 +10,12 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "../logger.ts";
 import { DockerStreamDemuxer } from "./docker-stream-demuxer.ts";
 import { LineSplitter } from "./line-splitter.ts";
-import { parseSupervisorMessage, type ResultMessage, type SupervisorMessage } from "./supervisor-protocol.ts";
+import {
+  type DisplayMessage,
+  parseSupervisorMessage,
+  type ResultMessage,
+  type SupervisorMessage,
+} from "./supervisor-protocol.ts";
 import type { DisplayOutput, OutputEvent, SandboxFile } from "./types.ts";
 
 const MAX_LINE_BYTES = 32 * 1024 * 1024;
@@ -141,7 +146,7 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
             return true;
           }
           if (message.type === "display") {
-            request.onOutput({ type: "display", display: toDisplay(message.data, message.result) });
+            request.onOutput({ type: "display", display: toDisplay(message) });
             return true;
           }
           return false;
@@ -343,10 +348,14 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
   }
 }
 
-function toDisplay(data: Record<string, string>, isResult: boolean): DisplayOutput {
-  const display: DisplayOutput = { isResult };
+function toDisplay(message: DisplayMessage): DisplayOutput {
+  const { data, files } = message;
+  const display: DisplayOutput = { isResult: message.result };
   if (data["text/plain"] !== undefined) display.text = data["text/plain"];
   if (data["text/html"] !== undefined) display.html = data["text/html"];
   if (data["image/png"] !== undefined) display.png = Buffer.from(data["image/png"], "base64");
+  if (message.table) display.table = message.table;
+  if (files["text/html"] !== undefined) display.page = Buffer.from(files["text/html"], "base64");
+  if (files["text/csv"] !== undefined) display.csv = Buffer.from(files["text/csv"], "base64");
   return display;
 }

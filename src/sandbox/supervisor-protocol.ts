@@ -3,12 +3,13 @@
  * They cross a trust boundary (user code runs next to the supervisor), so each line is
  * parsed strictly: an unknown or malformed message is rejected, never half-used.
  */
+import { parseTableData, TABLE_MIME, type TableData } from "./table-data.ts";
 import type { ExecutionError, ExecutionStatus, SandboxFile } from "./types.ts";
 
 export type SupervisorMessage =
   | { type: "ready"; kernelPid: number }
   | { type: "stream"; id: string; name: "stdout" | "stderr"; text: string }
-  | { type: "display"; id: string; data: Record<string, string>; result: boolean }
+  | DisplayMessage
   | ResultMessage
   | { type: "pong"; id: string; state: "idle" | "busy" | "starting" | "broken"; restarts: number }
   | { type: "ack"; id: string; size: number | null }
@@ -17,6 +18,27 @@ export type SupervisorMessage =
   | { type: "file_chunk"; id: string; data: string }
   | { type: "file_end"; id: string; size: number; sha256: string }
   | { type: "kernel_restarted"; reason: string; protocolViolations: number };
+
+/**
+ * One rich output. `data` is its MIME bundle (strings; image/png in base64); `table` is the
+ * parsed application/vnd.cib.table+json entry of it; `files` are base64 files that stand for
+ * the display as a whole: a figure's interactive page (text/html), a table's CSV (text/csv).
+ */
+export interface DisplayMessage {
+  type: "display";
+  id: string;
+  data: Record<string, string>;
+  result: boolean;
+  table: TableData | null;
+  files: DisplayFiles;
+}
+
+export interface DisplayFiles {
+  "text/html"?: string;
+  "text/csv"?: string;
+}
+
+const DISPLAY_FILE_TYPES: ReadonlySet<string> = new Set(["text/html", "text/csv"]);
 
 /** Which limit of /mnt/data a run used up, so the user hears why writes failed. */
 export interface DataFull {
@@ -111,6 +133,29 @@ function parseStringMap(value: unknown): Record<string, string> {
   return out;
 }
 
+function parseDisplay(m: Json): DisplayMessage {
+  const data = parseStringMap(m.data);
+  let table: TableData | null = null;
+  const tableText = data[TABLE_MIME];
+  if (tableText !== undefined) {
+    try {
+      table = parseTableData(tableText);
+    } catch (error) {
+      throw new ProtocolError(`display table: ${(error as Error).message}`);
+    }
+  }
+  const files: DisplayFiles = {};
+  if (m.files !== undefined) {
+    if (!isObject(m.files)) throw new ProtocolError("display.files is not an object");
+    for (const [mime, content] of Object.entries(m.files)) {
+      if (!DISPLAY_FILE_TYPES.has(mime)) throw new ProtocolError(`display.files has an unknown type ${mime}`);
+      if (typeof content !== "string") throw new ProtocolError(`display.files.${mime} is not a string`);
+      files[mime as keyof DisplayFiles] = content;
+    }
+  }
+  return { type: "display", id: str(m, "id"), data, result: m.result === true, table, files };
+}
+
 function parseDataFull(value: unknown): DataFull | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw new ProtocolError("data_full is not an object");
@@ -175,7 +220,7 @@ export function parseSupervisorMessage(line: Buffer | string): SupervisorMessage
       return { type: "stream", id: str(m, "id"), name, text: str(m, "text") };
     }
     case "display":
-      return { type: "display", id: str(m, "id"), data: parseStringMap(m.data), result: m.result === true };
+      return parseDisplay(m);
     case "result":
       return parseResult(m);
     case "pong": {

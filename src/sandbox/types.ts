@@ -1,4 +1,8 @@
 /** What one execution in the sandbox produced. A failing script is a result, not an exception. */
+import type { TableData } from "./table-data.ts";
+
+export type { TableData } from "./table-data.ts";
+
 export type ExecutionStatus = "ok" | "error" | "timeout" | "cancelled" | "oom" | "crashed";
 
 export interface ExecutionError {
@@ -22,6 +26,12 @@ export interface DisplayOutput {
   text?: string;
   html?: string;
   png?: Buffer;
+  /** A self-contained page that shows this display interactively (a plotly figure; plotly.js inlined). */
+  page?: Buffer;
+  /** The display is a table (a pandas DataFrame or Series): the part of it the kernel sent. */
+  table?: TableData;
+  /** The whole table as CSV, unless it was over the sandbox's limit (`table.csvMissing` says why). */
+  csv?: Buffer;
 }
 
 export interface Execution {

@@ -6,8 +6,10 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { FakeOpenAI } from "../fakes/openai/fake-openai-server.ts";
 import { pythonCall } from "../helpers/bot-harness.ts";
+import { createTestSandbox } from "../helpers/sandbox.ts";
 
 export interface SentMessage {
   thread: string;
@@ -42,6 +44,15 @@ export interface ContractContext {
   model: FakeOpenAI;
   /** The attachment size limit the adapter under test was configured with, in MB (1). */
   close(): Promise<void>;
+}
+
+/** What the model read after its last code run. */
+function lastToolResult(model: FakeOpenAI): string {
+  const messages = (model.requests.at(-1)?.body.messages ?? []) as Array<{
+    role?: string;
+    content?: unknown;
+  }>;
+  return String(messages.filter((message) => message.role === "tool").at(-1)?.content);
 }
 
 export function adapterContract(platform: string, setup: () => Promise<ContractContext>): void {
@@ -96,6 +107,67 @@ export function adapterContract(platform: string, setup: () => Promise<ContractC
       expect(totals?.data.toString()).toBe("region,sales\nnorth,150\nsouth,80\n");
     });
 
+    it("returns a plotly figure as a PNG and as an interactive page that opens offline", async () => {
+      ctx.model.enqueue(
+        {
+          kind: "reply",
+          toolCalls: [
+            pythonCall(
+              "import plotly.express as px\nfig = px.line(x=[1, 2, 3], y=[1, 4, 9], title='squares')\nfig.show()",
+            ),
+          ],
+        },
+        { kind: "reply", content: "Here is the interactive chart." },
+      );
+      const sent = await ctx.driver.startThread("an interactive chart of the first three squares");
+      expect(await ctx.driver.waitForReply(sent)).toBe("done");
+      const view = ctx.driver.view(sent.thread);
+      expect(view.images).toHaveLength(1);
+      expect(await sharp(view.images[0]).metadata()).toMatchObject({
+        format: "png",
+        width: 800,
+        height: 500,
+      });
+      expect(view.files.map((f) => f.name)).toEqual(["figure-1.png", "figure-1.html"]);
+      const page = view.files.find((f) => f.name === "figure-1.html")?.data.toString() ?? "";
+      // Self-contained: plotly.js itself is in the page, nothing is fetched when it opens.
+      expect(page).toMatch(/^<html>/);
+      expect(page).toMatch(/plotly\.js v\d+\.\d+\.\d+/);
+      expect(page).toContain("Plotly.newPlot(");
+      expect(page).toContain('{"text":"squares"}');
+      expect(page).not.toMatch(/<script[^>]*\ssrc=/);
+      expect(lastToolResult(ctx.model)).toContain("figure-1.html");
+    });
+
+    it("shows a 10,000-row DataFrame as a cut table with a note, and the whole of it as CSV", async () => {
+      ctx.model.enqueue(
+        {
+          kind: "reply",
+          toolCalls: [
+            pythonCall(
+              "import pandas as pd\npd.DataFrame({'n': range(10_000), 'square': [i * i for i in range(10_000)]})",
+            ),
+          ],
+        },
+        { kind: "reply", content: "That is the table." },
+      );
+      const sent = await ctx.driver.startThread("a table of ten thousand squares");
+      expect(await ctx.driver.waitForReply(sent)).toBe("done");
+      const view = ctx.driver.view(sent.thread);
+      // The web chat shows Markdown, where the note's punctuation is escaped.
+      const text = view.texts.join("\n").replaceAll("\\", "");
+      expect(text).toMatch(/^0\s+0\s+0$/m);
+      expect(text).toMatch(/^9999\s+9999\s+99980001$/m);
+      expect(text).toContain("10,000 rows × 2 columns:");
+      expect(text).toMatch(/[\d,]+ rows are not shown; the whole table is attached as table-1\.csv/);
+      const csv = view.files.find((f) => f.name === "table-1.csv")?.data.toString() ?? "";
+      const lines = csv.trimEnd().split("\n");
+      expect(lines).toHaveLength(10_001);
+      expect(lines[0]).toBe("n,square");
+      expect(lines.at(-1)).toBe("9999,99980001");
+      expect(lastToolResult(ctx.model)).toMatch(/table shown to the user: 10000 rows x 2 columns/);
+    });
+
     it("reuses the session's variables for a follow-up in the thread", async () => {
       ctx.model.enqueue(
         { kind: "reply", toolCalls: [pythonCall("secret = 6 * 7")] },
@@ -112,12 +184,7 @@ export function adapterContract(platform: string, setup: () => Promise<ContractC
       expect(ctx.driver.view(first.thread).texts.join("\n")).toContain("It is 42.");
       expect(ctx.model.pending()).toBe(0);
       // The model's line is scripted; what proves the variable survived is what the sandbox printed.
-      const messages = (ctx.model.requests.at(-1)?.body.messages ?? []) as Array<{
-        role?: string;
-        content?: unknown;
-      }>;
-      const toolResult = messages.filter((message) => message.role === "tool").at(-1);
-      expect(String(toolResult?.content)).toMatch(/\b42\b/);
+      expect(lastToolResult(ctx.model)).toMatch(/\b42\b/);
     });
 
     it("handles a repeated delivery once", async () => {
@@ -151,5 +218,27 @@ export function adapterContract(platform: string, setup: () => Promise<ContractC
       const seen = texts.join(" ").match(/w\d{4}/g) ?? [];
       expect(seen).toEqual(words);
     });
+  });
+}
+
+/**
+ * The contract on the real Docker sandbox for a platform whose harness takes a sandbox. Runs
+ * get 30 s: the first plotly figure of a run starts a browser in the sandbox to draw its
+ * picture, which can take longer than the 4 s TEST_LIMITS give tests about the time limit itself.
+ */
+export function adapterContractOnDocker(
+  platform: string,
+  createHarness: (sandbox: Sandbox) => Promise<ContractContext>,
+): void {
+  adapterContract(platform, async () => {
+    const sandbox = await createTestSandbox({ executionTimeoutMs: 30_000 });
+    const harness = await createHarness(sandbox.manager);
+    return {
+      ...harness,
+      close: async () => {
+        await harness.close();
+        await sandbox.cleanup();
+      },
+    };
   });
 }

@@ -1,7 +1,8 @@
-import { adapterContract } from "../contract/adapter-contract.ts";
+/** The adapter contract for Discord on the real Docker sandbox. */
+import { adapterContractOnDocker } from "../contract/adapter-contract.ts";
 import { createDiscordHarness } from "../helpers/discord-harness.ts";
 
-adapterContract("Discord", async () => {
-  const harness = await createDiscordHarness();
+adapterContractOnDocker("Discord", async (sandbox) => {
+  const harness = await createDiscordHarness({ sandbox });
   return { driver: harness.driver, model: harness.bot.fake, close: () => harness.close() };
 });

@@ -61,7 +61,7 @@ describe("sandbox isolation", () => {
     const names = JSON.parse(run.stdout.split("\n")[0]?.replaceAll("'", '"') ?? "[]") as string[];
     for (const name of names)
       expect(name).toMatch(
-        /^(PATH|HOME|HOSTNAME|LANG|USER|LOGNAME|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|LC_ALL|TERM)$/,
+        /^(PATH|HOME|HOSTNAME|LANG|USER|LOGNAME|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|PLOTLY_RENDERER|LC_ALL|TERM)$/,
       );
   });
 

@@ -1,7 +1,8 @@
-import { adapterContract } from "../contract/adapter-contract.ts";
+/** The adapter contract for Slack on the real Docker sandbox. */
+import { adapterContractOnDocker } from "../contract/adapter-contract.ts";
 import { createSlackHarness } from "../helpers/slack-harness.ts";
 
-adapterContract("Slack", async () => {
-  const harness = await createSlackHarness();
+adapterContractOnDocker("Slack", async (sandbox) => {
+  const harness = await createSlackHarness({ sandbox });
   return { driver: harness.driver, model: harness.bot.fake, close: () => harness.close() };
 });

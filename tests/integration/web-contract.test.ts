@@ -1,8 +1,8 @@
-/** The adapter contract for the web chat on the real Docker sandbox, as Slack and Discord run it. */
-import { adapterContract } from "../contract/adapter-contract.ts";
+/** The adapter contract for Web on the real Docker sandbox. */
+import { adapterContractOnDocker } from "../contract/adapter-contract.ts";
 import { createWebHarness } from "../helpers/web-harness.ts";
 
-adapterContract("Web", async () => {
-  const harness = await createWebHarness();
+adapterContractOnDocker("Web", async (sandbox) => {
+  const harness = await createWebHarness({ sandbox });
   return { driver: harness.driver, model: harness.bot.fake, close: () => harness.close() };
 });

@@ -47,6 +47,81 @@ describe("parseSupervisorMessage", () => {
     });
   });
 
+  it("parses a table display and the files that stand for it", () => {
+    const table = {
+      kind: "DataFrame",
+      columns: ["", "n"],
+      index_columns: 1,
+      numeric: [false, true],
+      head: [["0", "0"]],
+      tail: [],
+      rows: 30_000,
+      cols: 1,
+      csv_missing: "it would be about 40.0 MiB, over the 12 MiB limit",
+    };
+    const message = parseSupervisorMessage(
+      JSON.stringify({
+        type: "display",
+        id: "d1",
+        data: { "text/plain": "   n\n0  0", "application/vnd.cib.table+json": JSON.stringify(table) },
+        files: { "text/csv": Buffer.from("n\n0\n").toString("base64") },
+        result: true,
+      }),
+    );
+    expect(message).toMatchObject({
+      type: "display",
+      result: true,
+      table: {
+        kind: "DataFrame",
+        columns: ["", "n"],
+        indexColumns: 1,
+        numeric: [false, true],
+        head: [["0", "0"]],
+        tail: [],
+        totalRows: 30_000,
+        totalColumns: 1,
+        csvMissing: "it would be about 40.0 MiB, over the 12 MiB limit",
+      },
+      files: { "text/csv": Buffer.from("n\n0\n").toString("base64") },
+    });
+    const plain = parseSupervisorMessage('{"type":"display","id":"d2","data":{"text/plain":"42"}}');
+    expect(plain).toMatchObject({ table: null, files: {} });
+  });
+
+  const tableWith = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      type: "display",
+      id: "x",
+      data: {
+        "application/vnd.cib.table+json": JSON.stringify({
+          kind: "DataFrame",
+          columns: ["", "a"],
+          index_columns: 1,
+          numeric: [false, true],
+          head: [["0", "1"]],
+          tail: [],
+          rows: 1,
+          cols: 1,
+          ...fields,
+        }),
+      },
+    });
+
+  it.each([
+    ["a table that is not JSON", '{"type":"display","id":"x","data":{"application/vnd.cib.table+json":"{"}}'],
+    ["a table row of the wrong width", tableWith({ head: [["0"]] })],
+    ["a table with more rows than the kernel sends", tableWith({ head: Array(21).fill(["0", "1"]) })],
+    ["a table with a negative size", tableWith({ rows: -1 })],
+    ["a table cell of 41 characters", tableWith({ head: [["0", "x".repeat(41)]] })],
+    [
+      "a display file of an unknown type",
+      '{"type":"display","id":"x","data":{},"files":{"text/x-sh":"ZWNobw=="}}',
+    ],
+    ["a display file that is not text", '{"type":"display","id":"x","data":{},"files":{"text/csv":1}}'],
+  ])("rejects %s", (_label, line) => {
+    expect(() => parseSupervisorMessage(line)).toThrow(ProtocolError);
+  });
+
   it.each([
     [
       "skipped files that are not text",

@@ -7,12 +7,19 @@
  */
 import { formatCsv, parseCsv } from "./csv.ts";
 import { type FakeSandbox, pythonError, renderFigure } from "./fake-sandbox.ts";
+import { integerFrameDisplay, plotlyFigureDisplay } from "./rich-displays.ts";
 
 export const CONTRACT_PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9])\nplt.title('squares')";
 
 export const CONTRACT_SALES =
   "import pandas as pd\ndf = pd.read_csv('/mnt/data/sales.csv')\ntotals = df.groupby('region').sales.sum()\n" +
   "totals.to_csv('/mnt/data/totals.csv')\ntotals.plot.bar()";
+
+export const CONTRACT_PLOTLY =
+  "import plotly.express as px\nfig = px.line(x=[1, 2, 3], y=[1, 4, 9], title='squares')\nfig.show()";
+
+export const CONTRACT_FRAME =
+  "import pandas as pd\npd.DataFrame({'n': range(10_000), 'square': [i * i for i in range(10_000)]})";
 
 export const CONTRACT_REMEMBER = "secret = 6 * 7";
 export const CONTRACT_RECALL = "print(secret)";
@@ -69,6 +76,18 @@ export function scriptAdapterContract(sandbox: FakeSandbox): void {
       result: "<AxesSubplot: xlabel='region'>",
       images: [await renderFigure({ kind: "bar", values: sums })],
     };
+  });
+
+  sandbox.script(CONTRACT_PLOTLY, async ({ variables }) => {
+    variables.set("px", PYTHON_OBJECT);
+    variables.set("fig", PYTHON_OBJECT);
+    return { displays: [await plotlyFigureDisplay({ title: "squares", x: [1, 2, 3], y: [1, 4, 9] })] };
+  });
+
+  sandbox.script(CONTRACT_FRAME, ({ variables }) => {
+    variables.set("pd", PYTHON_OBJECT);
+    const rows = Array.from({ length: 10_000 }, (_, i) => [i, i * i]);
+    return { displays: [integerFrameDisplay(["n", "square"], rows)] };
   });
 
   sandbox.script(CONTRACT_REMEMBER, ({ variables }) => {
