@@ -9,6 +9,7 @@ import type { ServerResponse } from "node:http";
 import type { Logger } from "../../src/logger.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import type { ShownStatus } from "../../src/present/surface.ts";
+import type { TableData } from "../../src/sandbox/types.ts";
 import { type Activity, activityAfter, IDLE, summarize } from "./web-activity.ts";
 import { type EventHub, send } from "./web-events.ts";
 import { mimeFromName, type WebFileStore } from "./web-file-store.ts";
@@ -86,8 +87,15 @@ export class WebConversations {
     replyTo: string,
     markdown: string,
     attachments: FileRef[] = [],
+    table: TableData | null = null,
   ): Post | null {
-    const post = this.transcript.addPost(conversationId, { role: "bot", markdown, attachments, replyTo });
+    const post = this.transcript.addPost(conversationId, {
+      role: "bot",
+      markdown,
+      attachments,
+      table,
+      replyTo,
+    });
     if (post) this.publishPost(post);
     return post;
   }

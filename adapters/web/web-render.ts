@@ -5,13 +5,15 @@
  * highlight.js colours fenced code with class names only, which the strict CSP allows. A run's
  * output fence becomes a collapsible block. Pure.
  *
- * A post reaches the page as a PostView: that HTML, and its attachments as plain data the page
- * turns into elements with textContent and attributes.
+ * A post reaches the page as a PostView: that HTML (a table post's table first, built from its
+ * cells in web-table.ts), and its attachments as plain data the page turns into elements with
+ * textContent and attributes.
  */
 import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
 import { OUTPUT_FENCE } from "./format.ts";
 import { isHtml, isInlineImage } from "./web-file-store.ts";
+import { renderTableHtml } from "./web-table.ts";
 import type { FileRef, Post } from "./web-transcript.ts";
 
 /** Output longer than this many lines starts collapsed. */
@@ -81,6 +83,8 @@ export interface AttachmentView extends FileRef {
 export interface PostView {
   id: string;
   role: Post["role"];
+  /** "table": a table the code displayed, with its note and its CSV. */
+  kind: "text" | "table";
   html: string;
   status: Post["status"];
   replyTo: string | null;
@@ -94,7 +98,9 @@ export function viewPost(post: Post): PostView {
   return {
     id: post.id,
     role: post.role,
-    html: post.markdown ? renderMarkdown(post.markdown) : "",
+    kind: post.table ? "table" : "text",
+    html:
+      (post.table ? renderTableHtml(post.table) : "") + (post.markdown ? renderMarkdown(post.markdown) : ""),
     status: post.status,
     replyTo: post.replyTo,
     attachments: post.attachments.map((file) => ({

@@ -1,5 +1,6 @@
 /** The web transcript's rows read back into objects, checked again: a damaged row fails loudly. */
 import type { ShownStatus } from "../../src/present/surface.ts";
+import type { TableData } from "../../src/sandbox/types.ts";
 import type { Conversation, FileRef, Post, StoredFile } from "./web-transcript.ts";
 
 const STATUSES: readonly ShownStatus[] = ["queued", "working", "done", "failed"];
@@ -39,6 +40,7 @@ export function toPost(raw: unknown): Post {
     role: role === "user" ? "user" : "bot",
     markdown: text(row, "markdown"),
     attachments: parseFileRefs(text(row, "attachments")),
+    table: row.table_data == null ? null : parseTable(text(row, "table_data")),
     status: STATUSES.find((known) => known === status) ?? null,
     replyTo: typeof row.reply_to === "string" ? row.reply_to : null,
     edits: integer(row, "edits"),
@@ -75,4 +77,42 @@ function parseFileRefs(json: string): FileRef[] {
     }
     return { id: ref.id, name: ref.name, size: ref.size, mime: ref.mime };
   });
+}
+
+const isStrings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === "string");
+const isBooleans = (value: unknown): value is boolean[] =>
+  Array.isArray(value) && value.every((item) => typeof item === "boolean");
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && Number(value) >= 0;
+
+function parseTable(json: string): TableData {
+  const table = JSON.parse(json) as Partial<Record<keyof TableData, unknown>> | null;
+  const width = isStrings(table?.columns) ? table.columns.length : -1;
+  const isRows = (value: unknown): value is string[][] =>
+    Array.isArray(value) && value.every((row) => isStrings(row) && row.length === width);
+  if (
+    (table?.kind !== "DataFrame" && table?.kind !== "Series") ||
+    !isStrings(table.columns) ||
+    !isCount(table.indexColumns) ||
+    !isBooleans(table.numeric) ||
+    table.numeric.length !== width ||
+    !isRows(table.head) ||
+    !isRows(table.tail) ||
+    !isCount(table.totalRows) ||
+    !isCount(table.totalColumns) ||
+    (table.csvMissing !== null && typeof table.csvMissing !== "string")
+  ) {
+    throw new Error("web transcript: a table is malformed");
+  }
+  return {
+    kind: table.kind,
+    columns: table.columns,
+    indexColumns: table.indexColumns,
+    numeric: table.numeric,
+    head: table.head,
+    tail: table.tail,
+    totalRows: table.totalRows,
+    totalColumns: table.totalColumns,
+    csvMissing: table.csvMissing,
+  };
 }

@@ -11,6 +11,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { ShownStatus } from "../../src/present/surface.ts";
+import type { TableData } from "../../src/sandbox/types.ts";
 import { toConversation, toPost, toStoredFile } from "./web-transcript-rows.ts";
 
 export interface Conversation {
@@ -42,6 +43,8 @@ export interface Post {
   role: PostRole;
   /** The source; rendered when shown. */
   markdown: string;
+  /** A table the code displayed, shown above `markdown` (its note); kept as data and rendered when shown. */
+  table: TableData | null;
   attachments: FileRef[];
   /** On a user's message: the state of its reply. */
   status: ShownStatus | null;
@@ -90,6 +93,8 @@ const SCHEMA = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX files_by_hash ON files (sha256);`,
+  // JSON TableData: the post is a table the code displayed.
+  "ALTER TABLE posts ADD COLUMN table_data TEXT;",
 ];
 
 /** Ids people cannot guess: a conversation's id is all it takes to address it. */
@@ -166,6 +171,7 @@ export class WebTranscript {
       role: PostRole;
       markdown: string;
       attachments?: FileRef[];
+      table?: TableData | null;
       replyTo?: string | null;
       clientId?: string | null;
     },
@@ -183,8 +189,8 @@ export class WebTranscript {
       );
       this.db
         .prepare(
-          `INSERT INTO posts (id, conversation_id, seq, version, role, markdown, attachments, reply_to, client_id, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO posts (id, conversation_id, seq, version, role, markdown, attachments, table_data, reply_to, client_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -194,6 +200,7 @@ export class WebTranscript {
           post.role,
           post.markdown,
           JSON.stringify(post.attachments ?? []),
+          post.table ? JSON.stringify(post.table) : null,
           post.replyTo ?? null,
           post.clientId ?? null,
           now,

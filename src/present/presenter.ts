@@ -10,12 +10,12 @@
  */
 import { humanSize } from "../files/human-size.ts";
 import type { Logger } from "../logger.ts";
-import type { RunStage } from "../sandbox/types.ts";
+import type { RunStage, TableData } from "../sandbox/types.ts";
 import { type QueueExit, QueueLine, queueExit } from "./queue-line.ts";
 import type { BotStatus, CodeRunSummary, ReplyEvent, ReplySink } from "./reply-events.ts";
 import { runOutputText, runStatusLine } from "./run-text.ts";
 import type { ReplySurface, ShownStatus } from "./surface.ts";
-import { fitTable, tableNote } from "./table-text.ts";
+import { fitTable, type TableText, tableNote } from "./table-text.ts";
 
 export interface PresenterOptions {
   /** How often the progress message (and a queued run's line) may be edited. */
@@ -263,13 +263,12 @@ export class ReplyPresenter {
   }
 
   /**
-   * A table as a text table cut to fit one message, a note saying what it leaves out, and the
-   * whole table as CSV when it leaves anything out.
+   * A table as a table where the surface can show one; otherwise as a text table cut to fit
+   * one message. Either way a note says what it leaves out, and the whole table comes as CSV
+   * when it leaves anything out.
    */
   private async table(event: Extract<ReplyEvent, { type: "table" }>): Promise<void> {
     const { limits } = this.surface;
-    const budget = Math.min(limits.outputChars, limits.messageChars - TABLE_NOTE_ROOM);
-    const shown = fitTable(event.table, (text) => this.text.codeBlock(text, budget) !== null);
     let table = event.table;
     let csv = event.csv;
     if (csv && csv.data.length > limits.uploadBytes) {
@@ -277,10 +276,19 @@ export class ReplyPresenter {
       table = { ...table, csvMissing };
       csv = null;
     }
+    const notice = (note: string | null) =>
+      note ? `${this.text.icons.notice} ${this.text.literal(note)}` : null;
+    if (this.surface.table) {
+      const note = tableNote(table, everythingSent(table), csv?.name ?? null);
+      // Counted as an upload, so the files after it are numbered as on a platform without tables.
+      if (csv && note) this.uploads += 1;
+      return this.surface.table({ table, note: notice(note), csv: note ? csv : null });
+    }
+    const budget = Math.min(limits.outputChars, limits.messageChars - TABLE_NOTE_ROOM);
+    const shown = fitTable(table, (text) => this.text.codeBlock(text, budget) !== null);
     const note = tableNote(table, shown, csv?.name ?? null);
     const block = shown ? this.text.codeBlock(shown.text, budget) : null;
-    const lines = [block, note ? `${this.text.icons.notice} ${this.text.literal(note)}` : null];
-    const text = lines.filter((line): line is string => line !== null).join("\n");
+    const text = [block, notice(note)].filter((line): line is string => line !== null).join("\n");
     if (text) await this.surface.post(text);
     if (csv && note) await this.upload(csv.name, csv.data);
   }
@@ -297,4 +305,14 @@ export class ReplyPresenter {
     this.uploads += 1;
     await this.surface.upload(name, data, comment);
   }
+}
+
+/** A surface that shows tables shows every row and column the sandbox sent; the note counts only these. */
+function everythingSent(table: TableData): TableText {
+  return {
+    text: "",
+    headRows: table.head.length,
+    tailRows: table.tail.length,
+    columns: table.columns.length - table.indexColumns,
+  };
 }

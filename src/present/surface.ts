@@ -1,8 +1,10 @@
 /**
  * What one platform can do in the thread a reply goes to. The presenter (presenter.ts) decides
  * what to say and when; a surface only says it. `post` and `upload` are all a platform must
- * have; editing, status marks and typing are optional, and the presenter falls back without them.
+ * have; editing, status marks, typing and real tables are optional, and the presenter falls
+ * back without them.
  */
+import type { TableData } from "../sandbox/types.ts";
 
 /** The states a surface may show on the user's message, e.g. as a reaction. */
 export type ShownStatus = "queued" | "working" | "done" | "failed";
@@ -20,6 +22,21 @@ export interface ReplySurface {
   showStatus?(status: ShownStatus): Promise<void>;
   /** Shows that the bot is busy; platforms let it fade after a few seconds, so it is repeated. */
   typing?(): Promise<void>;
+  /**
+   * Shows a table as a table (rows and cells, not text), all the rows and columns in `table`;
+   * without it the presenter posts a text table cut to fit a message.
+   */
+  table?(shown: ShownTable): Promise<void>;
+}
+
+/** A table for a surface that can show one, with what the presenter says about it. */
+export interface ShownTable {
+  /** As the sandbox sent it; `csvMissing` also says when the CSV is over the platform's limit. */
+  table: TableData;
+  /** What the table leaves out and where the rest is, in the platform's text; null when it is whole. */
+  note: string | null;
+  /** The whole table, to attach when the note says so; null when the table is whole or no CSV can be sent. */
+  csv: { name: string; data: Buffer } | null;
 }
 
 export interface SurfaceLimits {

@@ -133,6 +133,7 @@ export class WebClient {
 /** A post's rendered HTML as the text a person reads. */
 export function visibleText(html: string): string {
   return html
+    .replace(/<\/t[hd]>(?=<t[hd][\s>])/g, "  ") // a data table's cells (web-table.ts) read apart
     .replace(/<[^>]*>/g, "")
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")

@@ -1,6 +1,7 @@
 // The transcript on the page. A post's text arrives as HTML the server rendered from Markdown
-// with raw HTML turned off (so it holds no markup anyone typed or any program printed); it is
-// the only HTML the page inserts. Everything else is built with textContent and attributes.
+// with raw HTML turned off, and a table post's table as HTML it built from the cells, each one
+// escaped (web-table.ts); so it holds no markup anyone typed or any program printed. It is the
+// only HTML the page inserts. Everything else is built with textContent and attributes.
 
 const STATUS_TEXT = { queued: "queued", working: "working…", done: "done", failed: "failed" };
 
@@ -68,7 +69,7 @@ export function postNode(view) {
   if (view.replyTo) item.setAttribute("data-reply-to", view.replyTo);
   if (view.html) {
     const body = element("div", { class: "post-body markdown" });
-    body.innerHTML = view.html; // Rendered by the server's markdown-it with html: false.
+    body.innerHTML = view.html; // Rendered by the server: markdown-it with html: false, tables escaped.
     item.append(body);
   }
   for (const file of view.attachments) item.append(attachmentNode(file));
