@@ -5,6 +5,7 @@
  * EnvReader (adapters/<platform>/…-config.ts), and src/platforms.ts composes them.
  */
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { FatalError } from "./errors.ts";
@@ -52,6 +53,12 @@ export interface AgentConfig {
   maxAttachmentBytes: number;
 }
 
+/** Where operators' health, readiness and metrics endpoints listen (src/ops/). */
+export interface OpsConfig {
+  host: string;
+  port: number;
+}
+
 export interface Config {
   logLevel: string;
   dataDir: string;
@@ -61,6 +68,8 @@ export interface Config {
   model: ModelConfig;
   agent: AgentConfig;
   followThreads: boolean;
+  /** Null when METRICS_PORT=0 turns the endpoints off. */
+  ops: OpsConfig | null;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -202,6 +211,16 @@ function readAgent(read: EnvReader): AgentConfig {
   };
 }
 
+function readOps(read: EnvReader): OpsConfig | null {
+  const port = read.number("METRICS_PORT", 9464, 0, 65_535);
+  const host = read.string("METRICS_HOST", "127.0.0.1");
+  // A host name or an IP address, not a URL: listen() would fail later with a vaguer message.
+  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) {
+    read.problem(`METRICS_HOST=${host} is not a host name or IP address (for example 127.0.0.1 or 0.0.0.0).`);
+  }
+  return port === 0 ? null : { host, port };
+}
+
 export class ConfigError extends FatalError {
   constructor(readonly problems: string[]) {
     super(
@@ -234,6 +253,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     model: readModel(read),
     agent: readAgent(read),
     followThreads: read.boolean("FOLLOW_THREADS", true),
+    ops: readOps(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -7,8 +7,11 @@
 import { ConfigError, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
+import { sandboxCountsOf } from "./ops/metrics.ts";
+import { type RunningOps, startOps } from "./ops/start-ops.ts";
 import { createAdapters, loadBotConfig } from "./platforms.ts";
 import { createBotRuntime } from "./runtime.ts";
+import { createDocker } from "./sandbox/open-sandbox.ts";
 
 export const BOT_SCOPE = "bot";
 
@@ -43,7 +46,32 @@ async function main(): Promise<number> {
       await runtime.close();
       return 78;
     }
-    for (const adapter of adapters) await adapter.start(runtime.bot);
+    // Before the adapters, so /healthz answers and /readyz says which platform is still connecting.
+    let ops: RunningOps | null = null;
+    if (config.ops) {
+      try {
+        ops = await startOps({
+          config: config.ops,
+          bot: runtime.bot,
+          store: runtime.store,
+          docker: createDocker(config),
+          sandboxImage: runtime.sandbox.runtime.image,
+          sandboxCounts: sandboxCountsOf(runtime.sandbox.admission),
+          adapters,
+          logger: logger.child({ component: "ops" }),
+        });
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
+    }
+    try {
+      for (const adapter of adapters) await adapter.start(runtime.bot);
+    } catch (error) {
+      // A listening ops server would keep the process alive after the failure is reported.
+      await ops?.close();
+      throw error;
+    }
     logger.info({ platforms: adapters.map((a) => a.platform) }, "bot running");
     // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.
     for (const adapter of adapters) {
@@ -54,9 +82,11 @@ async function main(): Promise<number> {
       process.once("SIGTERM", resolve);
     });
     logger.info("stopping: requests in progress get 30 s to finish, then are cancelled");
+    ops?.draining();
     await runtime.bot.stop(30_000);
     for (const adapter of adapters) await adapter.stop();
     await runtime.close();
+    await ops?.close();
     return 0;
   } catch (error) {
     const message = error instanceof BotError ? error.message : (error as Error).stack;

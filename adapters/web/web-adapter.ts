@@ -56,6 +56,11 @@ export class WebAdapter implements ChatAdapter {
     return this.address;
   }
 
+  /** Started and its server still listening. */
+  ready(): boolean {
+    return this.running?.server.server.listening ?? false;
+  }
+
   async start(handler: MessageHandler): Promise<void> {
     const { config, logger, dataDir } = this.options;
     const transcript = new WebTranscript(path.join(dataDir, "web.sqlite"));

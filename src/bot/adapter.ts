@@ -27,4 +27,9 @@ export interface ChatAdapter {
   readonly url?: string | null;
   start(handler: MessageHandler): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Whether it can take messages now (connected, listening), for the readiness endpoint. An
+   * adapter that cannot tell leaves it out and is not checked, rather than guessing "yes".
+   */
+  ready?(): boolean;
 }

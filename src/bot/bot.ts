@@ -15,7 +15,7 @@ import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
 import type { Sandbox, SandboxSession } from "../sandbox/sandbox.ts";
-import type { SandboxFile } from "../sandbox/types.ts";
+import type { ExecutionStatus, SandboxFile } from "../sandbox/types.ts";
 import type { Store } from "../store/types.ts";
 import type { MessageHandler } from "./adapter.ts";
 import { copyAttachments } from "./attachments.ts";
@@ -40,8 +40,23 @@ export interface BotOptions {
   now?: () => number;
 }
 
+/** How a request ended, for observers: a repeated delivery is ignored, and counted as such. */
+export type RequestOutcome = "done" | "failed" | "cancelled" | "duplicate";
+
+/**
+ * Told what the bot did, for metrics (src/ops/). Calls are synchronous and must not throw; the
+ * bot catches and logs anything they throw so an observer can never break a reply.
+ */
+export interface BotObserver {
+  /** From the delivery's arrival to its last reply event, queue wait included. */
+  requestFinished(request: { platform: string; outcome: RequestOutcome; durationMs: number }): void;
+  /** One run of code in the sandbox: a direct run or one of the model's tool calls. */
+  codeRunFinished(run: { platform: string; status: ExecutionStatus; durationMs: number }): void;
+}
+
 export class Bot implements MessageHandler {
   private readonly queue = new ConversationQueue();
+  private readonly observers: BotObserver[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly agent: Agent | null;
   private stopping = false;
@@ -65,18 +80,45 @@ export class Bot implements MessageHandler {
     const key = conversationKeyString(message.conversation);
     if (!message.addressed && !(await this.followsThread(key))) return;
     const log = this.options.logger.child({ conversation: key, delivery: message.deliveryId });
-    if (
-      !(await this.options.store.claimDelivery(
-        `${message.conversation.platform}:${message.deliveryId}`,
-        DELIVERY_MEMORY_MS,
-      ))
-    ) {
+    const { platform } = message.conversation;
+    const startedAt = this.now();
+    if (!(await this.options.store.claimDelivery(`${platform}:${message.deliveryId}`, DELIVERY_MEMORY_MS))) {
       log.info("repeated delivery ignored");
+      this.notify(log, (o) => o.requestFinished({ platform, outcome: "duplicate", durationMs: 0 }));
       return;
     }
-    const emit = safeSink(sink, log);
+    // Runs are seen in the reply stream, so the agent's tool calls are counted without a hook of their own.
+    let failed = false;
+    const emit = safeSink(sink, log, (event) => {
+      if (event.type === "error") failed = true;
+      if (event.type === "code-result") {
+        const { status, durationMs } = event.run;
+        this.notify(log, (o) => o.codeRunFinished({ platform, status, durationMs }));
+      }
+    });
     if (this.queue.isBusy(key)) await emit({ type: "status", status: "queued" });
-    await this.queue.run(key, () => this.process(key, message, emit, formatting, log));
+    let cancelled = false;
+    await this.queue.run(key, async () => {
+      cancelled = await this.process(key, message, emit, formatting, log);
+    });
+    const outcome: RequestOutcome = cancelled ? "cancelled" : failed ? "failed" : "done";
+    const durationMs = this.now() - startedAt;
+    this.notify(log, (o) => o.requestFinished({ platform, outcome, durationMs }));
+  }
+
+  /** Adds an observer (metrics); it hears about requests that finish from now on. */
+  observe(observer: BotObserver): void {
+    this.observers.push(observer);
+  }
+
+  private notify(log: Logger, tell: (observer: BotObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        tell(observer);
+      } catch (error) {
+        log.warn({ err: error }, "a bot observer failed");
+      }
+    }
   }
 
   private now(): number {
@@ -126,13 +168,14 @@ export class Bot implements MessageHandler {
     await this.queue.drain();
   }
 
+  /** Runs one request to its end; true when it was cancelled. */
   private async process(
     key: string,
     message: IncomingMessage,
     emit: ReplySink,
     formatting: ChatFormatting,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const controller = new AbortController();
     this.running.set(key, controller);
     await emit({ type: "status", status: "working" });
@@ -149,6 +192,7 @@ export class Bot implements MessageHandler {
     } finally {
       this.running.delete(key);
     }
+    return controller.signal.aborted;
   }
 
   private async route(
@@ -280,8 +324,9 @@ function author(message: IncomingMessage): { author?: string } {
 }
 
 /** A renderer that throws must not end the run: the failure is logged and the run goes on. */
-function safeSink(sink: ReplySink, log: Logger): ReplySink {
+function safeSink(sink: ReplySink, log: Logger, seen: (event: ReplyEvent) => void): ReplySink {
   return async (event: ReplyEvent) => {
+    seen(event);
     try {
       await sink(event);
     } catch (error) {

@@ -122,6 +122,16 @@ async function deliverDisplay(
       delivered.pages.push({ name, size: display.page.length });
     }
   }
+  if (!display.png && !display.page && !display.table && htmlIsTheContent(display)) {
+    // IPython.display.HTML, a pandas Styler: their text view says only what kind of object they
+    // are, so the HTML is what the code showed, and it is sent rather than dropped.
+    const html = display.html ?? "";
+    const name = `figure-${imageCounter.next}.html`;
+    imageCounter.next += 1;
+    const data = Buffer.from(html);
+    await emit({ type: "file", name, data, mime: "text/html" });
+    delivered.pages.push({ name, size: data.length });
+  }
   if (display.table) {
     const name = `table-${tableCounter.next}`;
     tableCounter.next += 1;
@@ -134,4 +144,14 @@ async function deliverDisplay(
       csv: csv?.name ?? null,
     });
   }
+}
+
+/** An object's default text view: `<pandas.io.formats.style.Styler at 0x7f…>`, `<IPython.core.display.HTML object>`. */
+const DEFAULT_REPR = /^<[\w.]+(?: object| at 0x[0-9a-f]+)>$/;
+
+/** Whether a display's HTML is all it has to show (its text, if any, only names its type). */
+export function htmlIsTheContent(display: DisplayOutput): boolean {
+  if (!display.html?.trim()) return false;
+  const text = display.text?.trim();
+  return !text || DEFAULT_REPR.test(text);
 }

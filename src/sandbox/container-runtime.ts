@@ -63,6 +63,11 @@ export class ContainerRuntime {
 
   constructor(private readonly options: ContainerRuntimeOptions) {}
 
+  /** The sandbox image's reference, as configured or built. */
+  get image(): string {
+    return this.options.image;
+  }
+
   containerName(sessionKey: string): string {
     const digest = createHash("sha256").update(sessionKey).digest("hex").slice(0, 20);
     return `${this.namePrefix}-${digest}`;

@@ -66,6 +66,12 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at WHERE deliveries.seen_at < ?`,
     ),
     pruneDeliveries: db.prepare<[number]>("DELETE FROM deliveries WHERE seen_at < ?"),
+    // Readiness writes one row it owns (see SqliteStore.ping) instead of needing a table of its own.
+    pingWrite: db.prepare<[string, number]>(
+      `INSERT INTO deliveries (id, seen_at) VALUES (?, ?)
+       ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+    ),
+    pingRead: db.prepare<[string], { seen_at: number }>("SELECT seen_at FROM deliveries WHERE id = ?"),
   };
   const append = db.transaction((key: string, messages: ConversationMessage[], now: number) => {
     sql.upsertConversation.run(key, platformOf(key), now, now);

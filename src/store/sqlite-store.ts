@@ -28,6 +28,11 @@ export interface SqliteStoreOptions {
 /** Pruning expired delivery ids is housekeeping, not correctness (see claimDelivery), so do it rarely. */
 const PRUNE_INTERVAL_MS = 60_000;
 const DEFAULT_CONVERSATION_LIMIT = 100;
+/**
+ * The row ping() writes. Real delivery ids are `platform:id`, so an id without a colon can
+ * never be mistaken for one; it is refreshed by every ping and pruned like any old delivery.
+ */
+const PING_ID = "readiness-ping";
 /** SQLite primary result codes that no retry fixes: the file, the disk or permissions need an admin. */
 const NEEDS_ADMIN = new Set([
   "SQLITE_READONLY",
@@ -164,6 +169,21 @@ export class SqliteStore implements Store {
       }
       return this.#sql.claimDelivery.run(deliveryId, now, now - ttlMs).changes === 1;
     });
+  }
+
+  async ping(): Promise<void> {
+    // A committed write, not a rolled-back one: a full disk or a read-only file only shows on commit.
+    const now = this.#now();
+    const read = this.#use("check the database", () => {
+      this.#sql.pingWrite.run(PING_ID, now);
+      return this.#sql.pingRead.get(PING_ID);
+    });
+    if (read?.seen_at !== now) {
+      throw new FatalError(
+        "store-unusable",
+        `The database at ${this.#path} did not return what was just written to it. Check DATA_DIR.`,
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -56,5 +56,7 @@ export interface Store {
    * delivery runs once even across a restart. Ids older than `ttlMs` may be forgotten.
    */
   claimDelivery(deliveryId: string, ttlMs: number): Promise<boolean>;
+  /** Writes and reads back a little, for readiness checks; throws when the store cannot take writes. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

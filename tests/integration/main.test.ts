@@ -56,9 +56,10 @@ async function startMain(
   env: Record<string, string>,
 ): Promise<ChildProcessByStdio<null, Readable, Readable>> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "cib-main-"));
+  // Off unless a test asks: bots started side by side must not compete for the default port.
   return spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
@@ -120,7 +121,12 @@ describe("npm start (src/main.ts)", () => {
 
   it("starts the web chat when no chat platform is configured, prints its URL, runs code, and stops on SIGTERM", async () => {
     const port = await freePort();
-    const child = await startMain({ WEB_PORT: String(port), LOG_LEVEL: "warn" });
+    const metricsPort = await freePort();
+    const child = await startMain({
+      WEB_PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: "warn",
+    });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     let stdout = "";
     const printed = new Promise<string>((resolve) => {
@@ -145,6 +151,12 @@ describe("npm start (src/main.ts)", () => {
       expect(await driver.waitForReply(sent, 60_000)).toBe("done");
       expect(driver.view(sent.thread).texts.join("\n")).toContain("42");
       driver.close();
+      // The operator's endpoint comes up with the bot, and has seen the run.
+      const base = `http://127.0.0.1:${metricsPort}`;
+      expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok");
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/cib_code_runs_total\{[^}]*\} 1/);
     } finally {
       child.kill("SIGTERM");
     }

@@ -163,6 +163,8 @@ describe("web chat in a real browser (npm start, Chromium, Docker sandbox)", () 
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
       DATA_DIR: dataDir,
       WEB_PORT: String(await freePort()),
+      // Other bots may run beside this one (main.test.ts): no competing for the metrics port.
+      METRICS_PORT: "0",
       OPENAI_API_KEY: model.apiKey,
       OPENAI_BASE_URL: model.baseURL,
       OPENAI_MODEL: "fake-model",

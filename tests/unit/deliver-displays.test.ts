@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toolResultText } from "../../src/agent/tool-result-text.ts";
-import { deliverExecution } from "../../src/present/deliver-execution.ts";
+import { deliverExecution, htmlIsTheContent } from "../../src/present/deliver-execution.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import { FakeSandbox, renderFigure } from "../fakes/sandbox/fake-sandbox.ts";
 import { integerFrameDisplay, plotlyFigureDisplay } from "../fakes/sandbox/rich-displays.ts";
@@ -77,5 +77,47 @@ describe("a run's figures and tables, delivered", () => {
     );
     // The model still reads the table's values, as pandas prints them.
     expect(text).toMatch(/result:\n\s+n\n0\s+0/);
+  });
+});
+
+describe("HTML that is all a display has", () => {
+  it("is sent as a page, not dropped, while HTML beside a real text view is not", async () => {
+    const sandbox = new FakeSandbox();
+    const code = "IPython.display.HTML and an estimator";
+    sandbox.script(code, () => ({
+      displays: [
+        { isResult: false, text: "<IPython.core.display.HTML object>", html: "<b>bold</b>" },
+        { isResult: true, text: "LinearRegression()", html: "<div>diagram</div>" },
+      ],
+    }));
+    const session = await sandbox.acquire("html");
+    const events: ReplyEvent[] = [];
+    const delivered = await deliverExecution(
+      await session.execute(code),
+      session,
+      (e) => void events.push(e),
+      {
+        maxFileBytes: 1024 * 1024,
+        imageCounter: { next: 1 },
+      },
+    );
+    const files = events.filter((event) => event.type === "file");
+    expect(files).toEqual([
+      { type: "file", name: "figure-1.html", data: Buffer.from("<b>bold</b>"), mime: "text/html" },
+    ]);
+    expect(delivered.pages).toEqual([{ name: "figure-1.html", size: 11 }]);
+  });
+
+  it("is told by the text view naming only the object's type", () => {
+    expect(
+      htmlIsTheContent({
+        isResult: true,
+        text: "<pandas.io.formats.style.Styler at 0x7f3a2c>",
+        html: "<table/>",
+      }),
+    ).toBe(true);
+    expect(htmlIsTheContent({ isResult: false, html: "<p>x</p>" })).toBe(true);
+    expect(htmlIsTheContent({ isResult: true, text: "   a\n0  1", html: "<table/>" })).toBe(false);
+    expect(htmlIsTheContent({ isResult: true, text: "<IPython.core.display.HTML object>" })).toBe(false);
   });
 });

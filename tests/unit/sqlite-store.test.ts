@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BotError, FatalError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { MIGRATIONS, migrate } from "../../src/store/migrations.ts";
-import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore, SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ConversationMessage } from "../../src/store/types.ts";
 
 const KEY = "slack:T123:C456:1700000000.000100";
@@ -199,6 +199,28 @@ describe("SqliteStore conversations, sessions and deliveries", () => {
     clock += 2;
     expect(await store.claimDelivery("Ev1", 10_000)).toBe(true);
     expect(await store.claimDelivery("Ev1", 10_000)).toBe(false);
+  });
+
+  it("pings with a committed write that does not touch real deliveries", async () => {
+    const store = openStore(path.join(dir, "bot.sqlite"));
+    expect(await store.claimDelivery("web:Ev1", 10_000)).toBe(true);
+    await store.ping();
+    clock += 1;
+    await store.ping();
+    expect(await store.claimDelivery("web:Ev1", 10_000)).toBe(false);
+  });
+
+  it("fails its ping, saying what to check, when the database cannot take writes", async () => {
+    const file = path.join(dir, "bot.sqlite");
+    await openStore(file).close();
+    const readOnly = new SqliteStore(new Database(file, { readonly: true }), {
+      path: file,
+      logger: silentLogger(),
+    });
+    open.push(readOnly);
+    const error = await readOnly.ping().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "store-unusable", action: "stop" });
+    expect(String(error)).toContain("DATA_DIR");
   });
 });
 

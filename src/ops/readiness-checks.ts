@@ -1,0 +1,62 @@
+/**
+ * The parts /readyz checks, each as small as the question it asks: can the store take a write,
+ * does Docker answer, is the sandbox image there, is each chat platform connected. Their
+ * failures are worded for the operator who reads them (explainDockerError says what to do).
+ */
+import type { ChatAdapter } from "../bot/adapter.ts";
+import { explainDockerError } from "../sandbox/docker-errors.ts";
+import type { Store } from "../store/types.ts";
+import type { ReadinessCheck } from "./readiness.ts";
+
+/** What readiness needs of Docker; Dockerode has it, and a test can pass a plain object. */
+export interface DockerProbe {
+  ping(): Promise<unknown>;
+  getImage(ref: string): { inspect(): Promise<unknown> };
+}
+
+export function storeCheck(store: Pick<Store, "ping">): ReadinessCheck {
+  return { part: "store", check: () => store.ping() };
+}
+
+export function dockerCheck(docker: DockerProbe): ReadinessCheck {
+  return {
+    part: "docker",
+    check: async () => {
+      try {
+        await docker.ping();
+      } catch (error) {
+        throw explainDockerError(error);
+      }
+    },
+  };
+}
+
+/** Someone may remove the image under a running bot; new sandboxes could not start then. */
+export function sandboxImageCheck(docker: DockerProbe, ref: string): ReadinessCheck {
+  return {
+    part: "sandbox-image",
+    check: async () => {
+      try {
+        await docker.getImage(ref).inspect();
+      } catch (error) {
+        throw explainDockerError(error, ref);
+      }
+    },
+  };
+}
+
+/** One check per adapter that can tell whether it is connected; the others are left out. */
+export function adapterChecks(adapters: readonly ChatAdapter[]): ReadinessCheck[] {
+  return adapters.flatMap((adapter) => {
+    const ready = adapter.ready?.bind(adapter);
+    if (!ready) return [];
+    return [
+      {
+        part: `adapter:${adapter.platform}`,
+        check: async () => {
+          if (!ready()) throw new Error(`${adapter.platform} is not connected`);
+        },
+      },
+    ];
+  });
+}

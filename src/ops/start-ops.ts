@@ -1,0 +1,74 @@
+/**
+ * Wires the operators' endpoint for the long-running bot (main.ts): metrics that observe the
+ * bot and read the sandbox's admission, and readiness over the store, Docker, the sandbox image
+ * and each adapter that can tell whether it is connected.
+ */
+import type { ChatAdapter } from "../bot/adapter.ts";
+import type { BotObserver } from "../bot/bot.ts";
+import type { OpsConfig } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import type { Store } from "../store/types.ts";
+import { BotMetrics, type SandboxCounts } from "./metrics.ts";
+import { type OpsServer, startOpsServer } from "./ops-server.ts";
+import { checkReadiness, type ReadinessCheck } from "./readiness.ts";
+import {
+  adapterChecks,
+  type DockerProbe,
+  dockerCheck,
+  sandboxImageCheck,
+  storeCheck,
+} from "./readiness-checks.ts";
+
+export interface OpsParts {
+  config: OpsConfig;
+  bot: { observe(observer: BotObserver): void };
+  store: Pick<Store, "ping">;
+  docker: DockerProbe;
+  /** The image new sandboxes start from (the sandbox manager's). */
+  sandboxImage: string;
+  sandboxCounts: () => SandboxCounts;
+  /** Checked when they implement ready(); started or not, so /readyz says which is still connecting. */
+  adapters: readonly ChatAdapter[];
+  logger: Logger;
+}
+
+export interface RunningOps extends OpsServer {
+  /** From now on /readyz says the bot is stopping, so traffic moves away while requests finish. */
+  draining(): void;
+}
+
+export async function startOps(parts: OpsParts): Promise<RunningOps> {
+  const metrics = new BotMetrics({
+    sandbox: parts.sandboxCounts,
+    platforms: parts.adapters.map((adapter) => adapter.platform),
+    defaultMetrics: true,
+  });
+  parts.bot.observe(metrics);
+  let stopping = false;
+  const checks: ReadinessCheck[] = [
+    {
+      part: "bot",
+      check: async () => {
+        if (stopping) throw new Error("the bot is stopping: requests in progress are finishing");
+      },
+    },
+    storeCheck(parts.store),
+    dockerCheck(parts.docker),
+    sandboxImageCheck(parts.docker, parts.sandboxImage),
+    ...adapterChecks(parts.adapters),
+  ];
+  const server = await startOpsServer({
+    host: parts.config.host,
+    port: parts.config.port,
+    readiness: () => checkReadiness(checks),
+    metrics: () => metrics.expose(),
+    logger: parts.logger,
+  });
+  return {
+    url: server.url,
+    close: () => server.close(),
+    draining: () => {
+      stopping = true;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import { BotMetrics, sandboxCountsOf } from "../../src/ops/metrics.ts";
+
+/** The sample lines of an exposition, by their `name{labels}`. */
+function samples(text: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    found.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return found;
+}
+
+describe("BotMetrics", () => {
+  it("counts requests by platform and outcome, and times all but repeated deliveries", async () => {
+    const metrics = new BotMetrics({ platforms: ["slack"] });
+    let text = samples((await metrics.expose()).body);
+    expect(text.get('cib_requests_total{platform="slack",outcome="done"}')).toBe(0);
+    expect(text.get('cib_requests_total{platform="slack",outcome="duplicate"}')).toBe(0);
+
+    metrics.requestFinished({ platform: "slack", outcome: "done", durationMs: 1_500 });
+    metrics.requestFinished({ platform: "slack", outcome: "duplicate", durationMs: 0 });
+    metrics.requestFinished({ platform: "discord", outcome: "failed", durationMs: 200 });
+    text = samples((await metrics.expose()).body);
+    expect(text.get('cib_requests_total{platform="slack",outcome="done"}')).toBe(1);
+    expect(text.get('cib_requests_total{platform="slack",outcome="duplicate"}')).toBe(1);
+    expect(text.get('cib_requests_total{platform="discord",outcome="failed"}')).toBe(1);
+    expect(text.get('cib_request_duration_seconds_count{platform="slack",outcome="done"}')).toBe(1);
+    expect(text.get('cib_request_duration_seconds_sum{platform="slack",outcome="done"}')).toBe(1.5);
+    expect(text.get('cib_request_duration_seconds_bucket{le="2.5",platform="slack",outcome="done"}')).toBe(1);
+    expect(text.get('cib_request_duration_seconds_bucket{le="1",platform="slack",outcome="done"}')).toBe(0);
+    expect(text.has('cib_request_duration_seconds_count{platform="slack",outcome="duplicate"}')).toBe(false);
+  });
+
+  it("counts and times code runs by status", async () => {
+    const metrics = new BotMetrics();
+    metrics.codeRunFinished({ platform: "web", status: "ok", durationMs: 40 });
+    metrics.codeRunFinished({ platform: "web", status: "timeout", durationMs: 120_000 });
+    const text = samples((await metrics.expose()).body);
+    expect(text.get('cib_code_runs_total{platform="web",status="ok"}')).toBe(1);
+    expect(text.get('cib_code_run_duration_seconds_sum{platform="web",status="timeout"}')).toBe(120);
+    expect(text.get('cib_code_run_duration_seconds_bucket{le="0.05",platform="web",status="ok"}')).toBe(1);
+  });
+
+  it("reads the sandbox gauges from the admission at each scrape", async () => {
+    const admission = { liveCount: 3, runningCount: 1, waitingCount: 0, pool: { readyCount: 2 } };
+    const metrics = new BotMetrics({ sandbox: sandboxCountsOf(admission) });
+    let text = samples((await metrics.expose()).body);
+    expect(text.get("cib_sandboxes_live")).toBe(3);
+    expect(text.get("cib_sandboxes_pooled")).toBe(2);
+    expect(text.get("cib_sandbox_runs_running")).toBe(1);
+    expect(text.get("cib_sandbox_requests_waiting")).toBe(0);
+    admission.waitingCount = 4;
+    admission.pool.readyCount = 0;
+    text = samples((await metrics.expose()).body);
+    expect(text.get("cib_sandbox_requests_waiting")).toBe(4);
+    expect(text.get("cib_sandboxes_pooled")).toBe(0);
+  });
+
+  it("leaves the sandbox gauges out without a sandbox, and adds the process metrics when asked", async () => {
+    const bare = (await new BotMetrics().expose()).body;
+    expect(bare).not.toContain("cib_sandboxes_live");
+    expect(bare).not.toContain("process_cpu");
+    const full = (await new BotMetrics({ defaultMetrics: true }).expose()).body;
+    expect(full).toContain("# TYPE cib_process_cpu_user_seconds_total counter");
+    expect(full).toContain("cib_nodejs_eventloop_lag_seconds");
+  });
+});
+
+describe("METRICS_PORT and METRICS_HOST", () => {
+  it("default to 127.0.0.1:9464, and METRICS_PORT=0 turns the endpoints off", () => {
+    expect(loadConfig({}).ops).toEqual({ host: "127.0.0.1", port: 9464 });
+    expect(loadConfig({ METRICS_PORT: "0" }).ops).toBeNull();
+    expect(loadConfig({ METRICS_HOST: "0.0.0.0", METRICS_PORT: "9100" }).ops).toEqual({
+      host: "0.0.0.0",
+      port: 9100,
+    });
+    expect(loadConfig({ METRICS_HOST: "::1" }).ops?.host).toBe("::1");
+  });
+
+  it("reports a bad port and a bad host together", () => {
+    expect(() => loadConfig({ METRICS_PORT: "70000", METRICS_HOST: "http://example.com" })).toThrow(
+      /METRICS_PORT=70000 is not a whole number from 0 to 65535[\s\S]*METRICS_HOST=http:\/\/example.com is not a host name or IP address/,
+    );
+  });
+});
