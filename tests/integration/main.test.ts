@@ -153,7 +153,7 @@ describe("npm start (src/main.ts)", () => {
       driver.close();
       // The operator's endpoint comes up with the bot, and has seen the run.
       const base = `http://127.0.0.1:${metricsPort}`;
-      expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok");
+      expect((await (await fetch(`${base}/healthz`)).text()).trim()).toBe("ok");
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/cib_code_runs_total\{[^}]*\} 1/);
