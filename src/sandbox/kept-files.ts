@@ -132,10 +132,15 @@ export class KeptFiles {
   /**
    * Puts the kept files into a new sandbox of the conversation. Null when nothing was kept for
    * it, so it had no sandbox before; a summary (possibly of no files) when it had one.
+   * `onFound` is told once the record is found, before anything is copied.
    */
-  async restore(write: (path: string, data: Buffer) => Promise<void>): Promise<RestoreSummary | null> {
+  async restore(
+    write: (path: string, data: Buffer) => Promise<void>,
+    onFound?: () => void,
+  ): Promise<RestoreSummary | null> {
     const manifest = await this.load();
     if (!manifest) return null;
+    onFound?.();
     const summary: RestoreSummary = { files: 0, bytes: 0, missing: [] };
     for (const [name, file] of Object.entries(manifest.files)) {
       let data: Buffer;

@@ -58,8 +58,7 @@ export class SessionContinuity {
     const expiredDays = await this.kept.takeExpiry();
     if (expiredDays !== null) this.expiry = { days: expiredDays };
     // Kept state means the conversation had a sandbox before, which is now gone: that is said.
-    if (await this.kept.exists()) onRestoring?.();
-    this.restored = await this.kept.restore((path, data) => attached.client.putFile(path, data));
+    this.restored = await this.kept.restore((path, data) => attached.client.putFile(path, data), onRestoring);
     if (this.restored === null) {
       await this.kept.ensure();
       return;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
-import type { ReplySurface, SurfaceLimits, SurfaceText } from "../../src/present/surface.ts";
+import type { ReplySurface, SurfaceLimits } from "../../src/present/surface.ts";
 import { fitTable, renderTable, tableNote } from "../../src/present/table-text.ts";
 import type { TableData } from "../../src/sandbox/types.ts";
+import { TEXT } from "../helpers/presenter-fixtures.ts";
 
 /** A frame of `rows` rows like the kernel sends it: the first 20 and the last 5, with a 0..n-1 index. */
 function frame(
@@ -88,27 +89,6 @@ describe("a table as text", () => {
     expect(shown?.text.split("\n")[1]).toBe(`0  ${"x".repeat(29)}…`);
   });
 });
-
-const TEXT: SurfaceText = {
-  fromMarkdown: (markdown) => markdown,
-  literal: (text) => text,
-  codeBlock: (code, maxChars) => {
-    const block = `\`\`\`\n${code}\n\`\`\``;
-    return block.length <= maxChars ? block : null;
-  },
-  split: (text) => [text],
-  icons: {
-    code: "[code]",
-    ok: "[ok]",
-    error: "[error]",
-    timeout: "[timeout]",
-    crash: "[crash]",
-    cancelled: "[cancelled]",
-    notice: "[i]",
-    warning: "[!]",
-    waiting: "[wait]",
-  },
-};
 
 async function present(table: TableData, csv: Buffer | null, limits: Partial<SurfaceLimits> = {}) {
   const posts: string[] = [];
