@@ -3,12 +3,20 @@
  * IncomingMessages and renders the reply events it is given; it holds no agent, sandbox or
  * storage logic. Optional capabilities (editing, typing) stay inside each adapter.
  */
+import type { AccessDecision } from "../access/access-decision.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
 import type { SandboxFile } from "../sandbox/types.ts";
 import type { ConversationKey, IncomingMessage } from "./incoming-message.ts";
 
 export interface MessageHandler {
+  /**
+   * Whether the author may use the bot here, decided and logged by the core. Adapters ask
+   * before anything visible (a thread, a reaction, a download) and, when refused, show the
+   * decision's text privately where the platform can (an ephemeral message); `handle` asks
+   * again and refuses in the thread, so an adapter that does not ask is still safe.
+   */
+  admit(message: Pick<IncomingMessage, "conversation" | "author" | "place">): AccessDecision;
   handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void>;
   /** Stops the conversation's running request, if any; true when there was one. */
   cancel(conversation: ConversationKey): boolean;

@@ -4,6 +4,7 @@
  * into the sandbox, and routes to a direct run, a command or the agent. Every failure ends
  * as a specific message in the thread; the session and its files survive it.
  */
+import { type AccessDecision, type AccessGate, OPEN_ACCESS } from "../access/access-decision.ts";
 import { Agent } from "../agent/agent.ts";
 import type { ChatModel } from "../agent/model-client.ts";
 import { buildSystemPrompt } from "../agent/system-prompt.ts";
@@ -36,12 +37,14 @@ export interface BotOptions {
   modelSeesImages: boolean;
   /** Answer later messages in a thread the bot is part of, without a new mention. */
   followThreads?: boolean;
+  /** Who may use the bot; everyone when absent. */
+  access?: AccessGate;
   logger: Logger;
   now?: () => number;
 }
 
 /** How a request ended, for observers: a repeated delivery is ignored, and counted as such. */
-export type RequestOutcome = "done" | "failed" | "cancelled" | "duplicate";
+export type RequestOutcome = "done" | "failed" | "cancelled" | "duplicate" | "refused";
 
 /**
  * Told what the bot did, for metrics (src/ops/). Calls are synchronous and must not throw; the
@@ -87,6 +90,12 @@ export class Bot implements MessageHandler {
       this.notify(log, (o) => o.requestFinished({ platform, outcome: "duplicate", durationMs: 0 }));
       return;
     }
+    const access = this.admit(message);
+    if (!access.allowed) {
+      await safeSink(sink, log, () => {})({ type: "error", code: "not_allowed", text: access.text });
+      this.notify(log, (o) => o.requestFinished({ platform, outcome: "refused", durationMs: 0 }));
+      return;
+    }
     // Runs are seen in the reply stream, so the agent's tool calls are counted without a hook of their own.
     let failed = false;
     const emit = safeSink(sink, log, (event) => {
@@ -104,6 +113,14 @@ export class Bot implements MessageHandler {
     const outcome: RequestOutcome = cancelled ? "cancelled" : failed ? "failed" : "done";
     const durationMs = this.now() - startedAt;
     this.notify(log, (o) => o.requestFinished({ platform, outcome, durationMs }));
+  }
+
+  admit(message: Pick<IncomingMessage, "conversation" | "author" | "place">): AccessDecision {
+    const decision = (this.options.access ?? OPEN_ACCESS).decide(message);
+    const who = { user: message.author.id, conversation: conversationKeyString(message.conversation) };
+    if (decision.allowed) this.options.logger.debug({ ...who, reason: decision.reason }, "access allowed");
+    else this.options.logger.info({ ...who, reason: decision.reason }, "access refused");
+    return decision;
   }
 
   /** Adds an observer (metrics); it hears about requests that finish from now on. */

@@ -43,7 +43,17 @@ export interface IncomingMessage {
   /** The platform's id for this delivery (event id, message id): a repeat is handled once. */
   deliveryId: string;
   conversation: ConversationKey;
-  author: { id: string; name?: string };
+  author: {
+    id: string;
+    name?: string;
+    /** The author's roles where the platform has them (Discord), for access rules. */
+    roles?: ReadonlyArray<{ id: string; name: string }>;
+  };
+  /**
+   * A direct message (a DM with the bot) or a shared channel; access rules may refuse DMs.
+   * Absent means a channel.
+   */
+  place?: "direct" | "channel";
   text: string;
   attachments: Attachment[];
   /** Mentioned, in a DM, or by slash command: the bot was spoken to. */

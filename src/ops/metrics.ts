@@ -29,7 +29,7 @@ export interface BotMetricsOptions {
   defaultMetrics?: boolean;
 }
 
-const OUTCOMES: readonly RequestOutcome[] = ["done", "failed", "cancelled", "duplicate"];
+const OUTCOMES: readonly RequestOutcome[] = ["done", "failed", "cancelled", "duplicate", "refused"];
 /** Requests include the model's thinking and queue waits: seconds to many minutes. */
 const REQUEST_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 /** A run is often a few milliseconds of pandas, sometimes the whole time limit. */
@@ -46,7 +46,7 @@ export class BotMetrics implements BotObserver {
     const registers = [this.registry];
     this.requests = new Counter({
       name: "cib_requests_total",
-      help: "Messages the bot handled, by platform and outcome (done, failed, cancelled, duplicate).",
+      help: "Messages the bot handled, by platform and outcome (done, failed, cancelled, duplicate, refused: not allowed or over a limit).",
       labelNames: ["platform", "outcome"],
       registers,
     });
