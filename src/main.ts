@@ -57,6 +57,7 @@ async function main(): Promise<number> {
           docker: createDocker(config),
           sandboxImage: runtime.sandbox.runtime.image,
           sandboxCounts: sandboxCountsOf(runtime.sandbox.admission),
+          admission: runtime.sandbox.admission,
           adapters,
           logger: logger.child({ component: "ops" }),
         });

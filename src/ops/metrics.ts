@@ -4,21 +4,12 @@
  * Prometheus scrapes, so they never go stale and cost nothing between scrapes. Each instance
  * has its own registry, so tests and a second bot in one process do not share numbers.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { BotObserver, RequestOutcome } from "../bot/bot.ts";
 import type { ExecutionStatus } from "../sandbox/types.ts";
+import { type SandboxCounts, SandboxMetrics } from "./sandbox-metrics.ts";
 
-/** What the sandbox gauges read; SandboxAdmission has it (see sandboxCountsOf). */
-export interface SandboxCounts {
-  /** Containers alive: the sessions' and the warm pool's. */
-  live: number;
-  /** Warm containers waiting in the pool, ready to be taken. */
-  pooled: number;
-  /** Code runs going on now. */
-  running: number;
-  /** Requests waiting for a container or a run slot. */
-  waiting: number;
-}
+export { type SandboxCounts, sandboxCountsOf } from "./sandbox-metrics.ts";
 
 export interface BotMetricsOptions {
   /** Read at each scrape; absent (the CLI, tests on a fake sandbox) leaves the sandbox gauges out. */
@@ -41,6 +32,8 @@ export class BotMetrics implements BotObserver {
   private readonly requestSeconds: Histogram<"platform" | "outcome">;
   private readonly runs: Counter<"platform" | "status">;
   private readonly runSeconds: Histogram<"platform" | "status">;
+  /** Null without a sandbox to read (the CLI, tests on a fake sandbox). */
+  readonly sandbox: SandboxMetrics | null;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -73,15 +66,17 @@ export class BotMetrics implements BotObserver {
     for (const platform of options.platforms ?? []) {
       for (const outcome of OUTCOMES) this.requests.inc({ platform, outcome }, 0);
     }
-    if (options.sandbox) this.sandboxGauges(options.sandbox);
+    this.sandbox = options.sandbox ? new SandboxMetrics(this.registry, options.sandbox) : null;
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "cib_" });
   }
 
   requestFinished(request: { platform: string; outcome: RequestOutcome; durationMs: number }): void {
     const labels = { platform: request.platform, outcome: request.outcome };
     this.requests.inc(labels);
-    // A repeated delivery is answered by the first one; its zero would drag the quantiles down.
-    if (request.outcome !== "duplicate") this.requestSeconds.observe(labels, request.durationMs / 1000);
+    // A repeated delivery is answered by the first one, and a refusal is instant: their zeros
+    // would drag the quantiles down.
+    if (request.outcome !== "duplicate" && request.outcome !== "refused")
+      this.requestSeconds.observe(labels, request.durationMs / 1000);
   }
 
   codeRunFinished(run: { platform: string; status: ExecutionStatus; durationMs: number }): void {
@@ -94,38 +89,4 @@ export class BotMetrics implements BotObserver {
   async expose(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
-
-  private sandboxGauges(read: () => SandboxCounts): void {
-    const gauges: Array<[string, string, keyof SandboxCounts]> = [
-      ["cib_sandboxes_live", "Sandbox containers alive, the warm pool's included.", "live"],
-      ["cib_sandboxes_pooled", "Warm sandbox containers ready in the pool.", "pooled"],
-      ["cib_sandbox_runs_running", "Code runs going on now.", "running"],
-      ["cib_sandbox_requests_waiting", "Requests waiting for a sandbox container or a run slot.", "waiting"],
-    ];
-    for (const [name, help, field] of gauges) {
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(read()[field]);
-        },
-      });
-    }
-  }
-}
-
-/** The counts of the Docker sandbox's admission, in the gauges' terms. */
-export function sandboxCountsOf(admission: {
-  liveCount: number;
-  runningCount: number;
-  waitingCount: number;
-  pool: { readyCount: number };
-}): () => SandboxCounts {
-  return () => ({
-    live: admission.liveCount,
-    pooled: admission.pool.readyCount,
-    running: admission.runningCount,
-    waiting: admission.waitingCount,
-  });
 }

@@ -7,6 +7,7 @@ import type { ChatAdapter } from "../bot/adapter.ts";
 import type { BotObserver } from "../bot/bot.ts";
 import type { OpsConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import type { AdmissionObserver } from "../sandbox/sandbox-admission.ts";
 import type { Store } from "../store/types.ts";
 import { BotMetrics, type SandboxCounts } from "./metrics.ts";
 import { type OpsServer, startOpsServer } from "./ops-server.ts";
@@ -27,6 +28,8 @@ export interface OpsParts {
   /** The image new sandboxes start from (the sandbox manager's). */
   sandboxImage: string;
   sandboxCounts: () => SandboxCounts;
+  /** Tells the metrics how long requests wait and containers take to open; absent on a fake sandbox. */
+  admission?: { observe(observer: AdmissionObserver): void };
   /** Checked when they implement ready(); started or not, so /readyz says which is still connecting. */
   adapters: readonly ChatAdapter[];
   logger: Logger;
@@ -44,6 +47,7 @@ export async function startOps(parts: OpsParts): Promise<RunningOps> {
     defaultMetrics: true,
   });
   parts.bot.observe(metrics);
+  if (metrics.sandbox) parts.admission?.observe(metrics.sandbox);
   let stopping = false;
   const checks: ReadinessCheck[] = [
     {

@@ -24,6 +24,20 @@ export interface SandboxAdmissionOptions {
   suspendIdle: () => Promise<boolean>;
 }
 
+/** How a session got its container: adopted from an earlier process, from the pool, or new. */
+export type ContainerOpening = "adopted" | "pooled" | "created";
+
+/**
+ * Told how long requests waited and containers took to open, for metrics. Calls are
+ * synchronous; one that throws is logged and ignored, so metrics can never break a run.
+ */
+export interface AdmissionObserver {
+  /** A request's time in the queue for a container or a run slot; 0 when there was room. */
+  waited(queue: "container" | "run", ms: number): void;
+  /** From the container's turn to a running kernel, by how it was got. */
+  opened(how: ContainerOpening, ms: number): void;
+}
+
 /** A container the live limit let in: a warm one from the pool, or room to start one. */
 type LiveGrant = { pooled: AttachedContainer | null };
 
@@ -35,6 +49,7 @@ export class SandboxAdmission implements ContainerHost {
   private suspending = 0;
   private readonly live: FairQueue<LiveGrant>;
   private readonly runs: SlotQueue;
+  private readonly observers: AdmissionObserver[] = [];
 
   constructor(private readonly options: SandboxAdmissionOptions) {
     this.live = new FairQueue(() => this.admitLive());
@@ -65,27 +80,43 @@ export class SandboxAdmission implements ContainerHost {
     return this.live.waiting + this.runs.waiting;
   }
 
+  /** Adds an observer (metrics); it hears about waits and openings from now on. */
+  observe(observer: AdmissionObserver): void {
+    this.observers.push(observer);
+  }
+
   containerName(key: string): string {
     return this.options.runtime.containerName(key);
   }
 
   async open(key: string, wait: WaitOptions): Promise<AttachedContainer | null> {
     const { runtime } = this.options;
+    const askedAt = performance.now();
     const adopted = await runtime.adoptExisting(key);
     if (adopted) {
       // It is alive already, so it counts whether or not there was room.
       this.held += 1;
+      this.tell((o) => o.opened("adopted", performance.now() - askedAt));
       return adopted;
     }
+    const queuedAt = performance.now();
     const grant = await this.live.enter(wait.owner, {
       signal: wait.signal,
       onPosition: (ahead) => wait.onStage?.({ stage: "queued", ahead }),
     });
     if (!grant) return null;
+    const grantedAt = performance.now();
+    this.tell((o) => o.waited("container", grantedAt - queuedAt));
     try {
-      if (grant.pooled) return await runtime.claim(grant.pooled, key);
-      wait.onStage?.({ stage: "starting" });
-      return await runtime.create(key);
+      let container: AttachedContainer;
+      if (grant.pooled) {
+        container = await runtime.claim(grant.pooled, key);
+      } else {
+        wait.onStage?.({ stage: "starting" });
+        container = await runtime.create(key);
+      }
+      this.tell((o) => o.opened(grant.pooled ? "pooled" : "created", performance.now() - grantedAt));
+      return container;
     } catch (error) {
       if (grant.pooled) {
         grant.pooled.client.close();
@@ -113,11 +144,13 @@ export class SandboxAdmission implements ContainerHost {
   }
 
   async runSlot(wait: WaitOptions): Promise<(() => void) | null> {
+    const queuedAt = performance.now();
     const release = await this.runs.enter(wait.owner, {
       signal: wait.signal,
       onPosition: (ahead) => wait.onStage?.({ stage: "queued", ahead }),
     });
     if (!release) return null;
+    this.tell((o) => o.waited("run", performance.now() - queuedAt));
     return () => {
       release();
       // The session that ran is idle now: it may make room for a waiting container too.
@@ -129,6 +162,16 @@ export class SandboxAdmission implements ContainerHost {
   capacityChanged(): void {
     this.live.pump();
     this.pool.fill();
+  }
+
+  private tell(what: (observer: AdmissionObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        what(observer);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, "an admission observer failed");
+      }
+    }
   }
 
   private hasRoom(): boolean {

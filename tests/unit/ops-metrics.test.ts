@@ -57,6 +57,22 @@ describe("BotMetrics", () => {
     text = samples((await metrics.expose()).body);
     expect(text.get("cib_sandbox_requests_waiting")).toBe(4);
     expect(text.get("cib_sandboxes_pooled")).toBe(0);
+    // Live containers neither pooled nor running code are idle conversations.
+    expect(text.get("cib_sandboxes_idle")).toBe(2);
+  });
+
+  it("times queue waits and container openings as the admission reports them", async () => {
+    const admission = { liveCount: 0, runningCount: 0, waitingCount: 0, pool: { readyCount: 0 } };
+    const metrics = new BotMetrics({ sandbox: sandboxCountsOf(admission) });
+    let text = samples((await metrics.expose()).body);
+    expect(text.get('cib_sandbox_queue_wait_seconds_count{queue="container"}')).toBe(0);
+    metrics.sandbox?.waited("container", 2_000);
+    metrics.sandbox?.waited("run", 0);
+    metrics.sandbox?.opened("pooled", 40);
+    text = samples((await metrics.expose()).body);
+    expect(text.get('cib_sandbox_queue_wait_seconds_sum{queue="container"}')).toBe(2);
+    expect(text.get('cib_sandbox_queue_wait_seconds_bucket{le="0.001",queue="run"}')).toBe(1);
+    expect(text.get('cib_sandbox_open_seconds_bucket{le="0.05",how="pooled"}')).toBe(1);
   });
 
   it("leaves the sandbox gauges out without a sandbox, and adds the process metrics when asked", async () => {

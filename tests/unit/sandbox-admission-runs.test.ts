@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Arrivals } from "../fakes/sandbox/fake-container-runtime.ts";
-import { admissionOf, waiting } from "../helpers/admission-fixtures.ts";
+import { admissionOf, openCreated, waiting } from "../helpers/admission-fixtures.ts";
 
 describe("SandboxAdmission run slots", () => {
   it("queues a second run until the first releases its slot, and counts a release once", async () => {
@@ -68,5 +68,27 @@ describe("SandboxAdmission run slots", () => {
     expect(admission.waitingCount).toBe(0);
     holder?.();
     expect(admission.runningCount).toBe(0);
+  });
+
+  it("tells its observers each wait and each container opened, and survives one that throws", async () => {
+    const under = admissionOf({ maxLive: 1, maxRunning: 1 });
+    const { admission } = under;
+    const heard: string[] = [];
+    admission.observe({
+      waited: () => {
+        throw new Error("a broken observer");
+      },
+      opened: () => undefined,
+    });
+    admission.observe({
+      waited: (queue, ms) => heard.push(`waited ${queue} ${ms >= 0}`),
+      opened: (how, ms) => heard.push(`opened ${how} ${ms >= 0}`),
+    });
+    const container = await openCreated(under, "alice");
+    const release = await admission.runSlot({ owner: "alice" });
+    expect(heard).toEqual(["waited container true", "opened created true", "waited run true"]);
+    expect(under.logs.filter((line) => line.msg === "an admission observer failed")).toHaveLength(2);
+    release?.();
+    await admission.release(container, "remove");
   });
 });
