@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
+import { requestLogFields } from "./request-context.ts";
 
 export type { Logger } from "pino";
 
@@ -31,6 +32,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     level: settings.level ?? "info",
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     base: { app: "code-interpreter-bot" },
+    // Every line written while a request is handled names it (src/request-context.ts).
+    mixin: requestLogFields,
   };
   return pino(options, settings.destination ?? pino.destination(2));
 }
