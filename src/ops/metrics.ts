@@ -7,6 +7,8 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { BotObserver, RequestOutcome } from "../bot/bot.ts";
 import type { ExecutionStatus } from "../sandbox/types.ts";
+import { ModelMetrics } from "./model-metrics.ts";
+import { PlatformMetrics } from "./platform-metrics.ts";
 import { type SandboxCounts, SandboxMetrics } from "./sandbox-metrics.ts";
 
 export { type SandboxCounts, sandboxCountsOf } from "./sandbox-metrics.ts";
@@ -34,6 +36,8 @@ export class BotMetrics implements BotObserver {
   private readonly runSeconds: Histogram<"platform" | "status">;
   /** Null without a sandbox to read (the CLI, tests on a fake sandbox). */
   readonly sandbox: SandboxMetrics | null;
+  readonly model: ModelMetrics;
+  readonly platforms: PlatformMetrics;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -67,6 +71,8 @@ export class BotMetrics implements BotObserver {
       for (const outcome of OUTCOMES) this.requests.inc({ platform, outcome }, 0);
     }
     this.sandbox = options.sandbox ? new SandboxMetrics(this.registry, options.sandbox) : null;
+    this.model = new ModelMetrics(this.registry);
+    this.platforms = new PlatformMetrics(this.registry, options.platforms ?? []);
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "cib_" });
   }
 

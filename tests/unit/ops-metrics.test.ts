@@ -75,6 +75,50 @@ describe("BotMetrics", () => {
     expect(text.get('cib_sandbox_open_seconds_bucket{le="0.05",how="pooled"}')).toBe(1);
   });
 
+  it("counts model attempts, errors by kind, tokens and the time of successful calls", async () => {
+    const metrics = new BotMetrics();
+    metrics.model.attemptFinished({
+      outcome: "model_rate_limited",
+      durationMs: 90,
+      inputTokens: null,
+      outputTokens: null,
+    });
+    metrics.model.attemptFinished({
+      outcome: "ok",
+      durationMs: 3_000,
+      inputTokens: 1_200,
+      outputTokens: 300,
+    });
+    metrics.model.attemptFinished({
+      outcome: "model_cancelled",
+      durationMs: 10,
+      inputTokens: null,
+      outputTokens: null,
+    });
+    const text = samples((await metrics.expose()).body);
+    expect(text.get('cib_model_calls_total{outcome="ok"}')).toBe(1);
+    expect(text.get('cib_model_calls_total{outcome="model_rate_limited"}')).toBe(1);
+    expect(text.get('cib_model_errors_total{kind="model_rate_limited"}')).toBe(1);
+    expect(text.has('cib_model_errors_total{kind="model_cancelled"}')).toBe(false);
+    expect(text.get('cib_model_tokens_total{kind="input"}')).toBe(1_200);
+    expect(text.get('cib_model_tokens_total{kind="output"}')).toBe(300);
+    expect(text.get("cib_model_call_duration_seconds_count")).toBe(1);
+    expect(text.get("cib_model_call_duration_seconds_sum")).toBe(3);
+  });
+
+  it("counts platform API errors by kind and rate-limit waits with their time", async () => {
+    const metrics = new BotMetrics({ platforms: ["slack", "discord"] });
+    let text = samples((await metrics.expose()).body);
+    expect(text.get('cib_platform_rate_limited_total{platform="discord"}')).toBe(0);
+    metrics.platforms.apiError({ platform: "slack", kind: "channel_not_found" });
+    metrics.platforms.rateLimited({ platform: "discord", waitMs: 1_500 });
+    metrics.platforms.rateLimited({ platform: "discord", waitMs: 500 });
+    text = samples((await metrics.expose()).body);
+    expect(text.get('cib_platform_api_errors_total{platform="slack",kind="channel_not_found"}')).toBe(1);
+    expect(text.get('cib_platform_rate_limited_total{platform="discord"}')).toBe(2);
+    expect(text.get('cib_platform_rate_limit_wait_seconds_total{platform="discord"}')).toBe(2);
+  });
+
   it("leaves the sandbox gauges out without a sandbox, and adds the process metrics when asked", async () => {
     const bare = (await new BotMetrics().expose()).body;
     expect(bare).not.toContain("cib_sandboxes_live");
