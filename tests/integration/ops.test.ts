@@ -2,7 +2,8 @@
  * The operators' endpoint as main.ts wires it (startOps), over HTTP, on a free port: the real
  * SQLite store and the real bot core on the scripted sandbox, so no Docker is needed. Docker
  * itself is either an engine nobody answers at (DOCKER_HOST=tcp://127.0.0.1:1, through the
- * config and dockerode like the bot's) or a probe that answers.
+ * config and dockerode like the bot's), a probe that answers, or the host's real engine behind
+ * a proxy the test cuts and restores.
  */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,7 +18,8 @@ import { type RunningOps, startOps } from "../../src/ops/start-ops.ts";
 import { createDocker } from "../../src/sandbox/open-sandbox.ts";
 import { FakeSandbox } from "../fakes/sandbox/fake-sandbox.ts";
 import { type BotHarness, createBotHarness, ofType } from "../helpers/bot-harness.ts";
-import { TEST_LIMITS } from "../helpers/sandbox.ts";
+import { DockerProxy } from "../helpers/docker-proxy.ts";
+import { sandboxImage, TEST_LIMITS } from "../helpers/sandbox.ts";
 
 const IMAGE = "code-interpreter-bot-sandbox:test";
 const answeringDocker: DockerProbe = {
@@ -180,6 +182,36 @@ describe("the ops endpoint", () => {
     expect(report.ready).toBe(false);
     expect(report.failing.map((failure) => failure.part)).toEqual(["docker", "sandbox-image"]);
     expect(report.failing[0]?.reason).toContain("Docker is not running or not reachable (ECONNREFUSED");
+  });
+
+  it("names docker while the engine is unreachable and is ready again once it is back", async () => {
+    const proxy = new DockerProxy();
+    const docker = createDocker(loadConfig({ DOCKER_HOST: await proxy.open() }));
+    const ops = await startOps({
+      config: { host: "127.0.0.1", port: 0 },
+      bot: harness.bot,
+      store: harness.store,
+      docker,
+      sandboxImage: await sandboxImage(),
+      sandboxCounts: () => admission,
+      adapters: [harness.adapter],
+      logger: silentLogger(),
+    });
+    const readiness = async () => {
+      const response = await fetch(`${ops.url}/readyz`);
+      const report = (await response.json()) as { failing: { part: string }[] };
+      return { status: response.status, failing: report.failing.map((failure) => failure.part) };
+    };
+    try {
+      expect(await readiness()).toEqual({ status: 200, failing: [] });
+      await proxy.cut();
+      expect(await readiness()).toEqual({ status: 503, failing: ["docker", "sandbox-image"] });
+      await proxy.open();
+      expect(await readiness()).toEqual({ status: 200, failing: [] });
+    } finally {
+      await ops.close();
+      await proxy.cut();
+    }
   });
 
   it("names the web chat until its server listens, and again once it stops", async () => {
