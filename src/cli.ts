@@ -3,6 +3,7 @@ import { askCommand } from "./cli/ask-command.ts";
 import { type CliIo, execCommand } from "./cli/exec-command.ts";
 import { HELP } from "./cli/help.ts";
 import { closeCommand, sessionsCommand, suspendCommand } from "./cli/sessions-command.ts";
+import { usageCommand } from "./cli/usage-command.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { loadConfig, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
@@ -30,7 +31,7 @@ export async function runCli(
     return command === undefined ? 2 : 0;
   }
   try {
-    if (!["exec", "sessions", "suspend", "close", "ask"].includes(command)) {
+    if (!["exec", "sessions", "suspend", "close", "ask", "usage"].includes(command)) {
       throw new UsageError(`unknown command '${command}'`);
     }
     if (env === process.env) loadDotEnv();
@@ -53,6 +54,8 @@ export async function runCli(
         await runtime.close();
       }
     }
+    // The report reads the database only: it must work while Docker is down.
+    if (command === "usage") return await usageCommand(args, config, io, logger);
     const manager = await openSandbox(config, { scope: CLI_SCOPE, logger, onBuildProgress, poolSize: 0 });
     if (command === "exec") return await execCommand(args, manager, io);
     if (command === "sessions") return await sessionsCommand(args, manager, io);

@@ -4,16 +4,26 @@
  * This file reads the core's settings; each chat platform reads its own with the same
  * EnvReader (adapters/<platform>/…-config.ts), and src/platforms.ts composes them.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { availableParallelism } from "node:os";
+import { availableParallelism, homedir } from "node:os";
 import path from "node:path";
+import { type AccessConfig, readAccess } from "./access/access-config.ts";
 import { FatalError } from "./errors.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
+import { readUsageConfig, type UsageConfig } from "./usage/usage-config.ts";
 
 export type DockerConnection =
   | { socketPath: string }
-  | { host: string; port: number; protocol: "http" | "https" };
+  | {
+      host: string;
+      port: number;
+      protocol: "http" | "https";
+      /** With DOCKER_TLS_VERIFY: the engine's CA and this client's certificate and key (PEM). */
+      ca?: string;
+      cert?: string;
+      key?: string;
+    };
 
 export interface SandboxConfig {
   /** An explicit image reference; when absent, the content-addressed tag of sandbox-image/ is used. */
@@ -70,6 +80,10 @@ export interface Config {
   followThreads: boolean;
   /** Null when METRICS_PORT=0 turns the endpoints off. */
   ops: OpsConfig | null;
+  /** Who may use the bot: ACCESS_* variables and the optional policy file. */
+  access: AccessConfig;
+  /** Per-person limits, the team's daily token budget and prices (src/usage/). */
+  usage: UsageConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -154,6 +168,28 @@ export function parseDockerHost(value: string | null, reader: EnvReader): Docker
   }
   reader.problem(`DOCKER_HOST=${value} is not unix:///path/to/docker.sock or tcp://host:port.`);
   return { socketPath: "/var/run/docker.sock" };
+}
+
+/**
+ * The Docker engine, as the docker CLI finds it: DOCKER_HOST, and for an engine on another host,
+ * DOCKER_TLS_VERIFY=1 with ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker).
+ */
+function readDocker(read: EnvReader): DockerConnection {
+  const connection = parseDockerHost(read.optionalString("DOCKER_HOST"), read);
+  if (!("host" in connection) || !read.boolean("DOCKER_TLS_VERIFY", false)) return connection;
+  const certPath = read.string("DOCKER_CERT_PATH", path.join(homedir(), ".docker"));
+  const pem = (name: string): string => {
+    try {
+      return readFileSync(path.join(certPath, name), "utf8");
+    } catch {
+      read.problem(
+        `DOCKER_TLS_VERIFY=1 needs ${name} in DOCKER_CERT_PATH=${certPath} (the engine's CA, and this ` +
+          "client's certificate and key, as the docker CLI uses them).",
+      );
+      return "";
+    }
+  };
+  return { ...connection, protocol: "https", ca: pem("ca.pem"), cert: pem("cert.pem"), key: pem("key.pem") };
 }
 
 function readSandbox(read: EnvReader): SandboxConfig {
@@ -248,12 +284,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: read.oneOf("LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     dataDir,
     databasePath: path.resolve(dataDir, read.string("DATABASE_PATH", "bot.sqlite")),
-    docker: parseDockerHost(read.optionalString("DOCKER_HOST"), read),
+    docker: readDocker(read),
     sandbox: readSandbox(read),
     model: readModel(read),
     agent: readAgent(read),
     followThreads: read.boolean("FOLLOW_THREADS", true),
     ops: readOps(read),
+    access: readAccess(read, cwd),
+    usage: readUsageConfig(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -58,6 +58,7 @@ async function main(): Promise<number> {
           sandboxImage: runtime.sandbox.runtime.image,
           sandboxCounts: sandboxCountsOf(runtime.sandbox.admission),
           admission: runtime.sandbox.admission,
+          model: runtime.model,
           adapters,
           logger: logger.child({ component: "ops" }),
         });

@@ -2,7 +2,8 @@
  * Builds the bot from configuration: store, sandbox, model and core, in that order, and
  * takes them down in reverse. The long-running bot and the `ask` command share it.
  */
-import { createChatModel } from "./agent/model-client.ts";
+import { createAccessGate } from "./access/access-gate.ts";
+import { type ChatModel, createChatModel } from "./agent/model-client.ts";
 import { Bot } from "./bot/bot.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
@@ -15,6 +16,8 @@ export interface BotRuntime {
   bot: Bot;
   store: Store;
   sandbox: SandboxManager;
+  /** Null when no LLM is configured. */
+  model: ChatModel | null;
   /** Stops the bot, detaches from sandboxes (they keep running for the next start) and closes the store. */
   close(): Promise<void>;
 }
@@ -48,6 +51,8 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
         })
       : null;
     if (!model) logger.warn("OPENAI_API_KEY is not set: only ```python blocks and commands will work");
+    // Made last, so a failure above leaves no policy-file watcher behind.
+    const access = createAccessGate(config.access, { logger: logger.child({ component: "access" }) });
     const bot = new Bot({
       store,
       sandbox,
@@ -55,14 +60,18 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       agent: config.agent,
       modelSeesImages: config.model.supportsImages,
       followThreads: config.followThreads,
+      usage: config.usage,
+      access,
       logger: logger.child({ component: "bot" }),
     });
     return {
       bot,
       store,
       sandbox,
+      model,
       async close() {
         await bot.stop();
+        access.close();
         await sandbox.shutdown();
         await store.close();
       },

@@ -6,14 +6,12 @@
  * discord.js owns the gateway (heartbeats, resume, reconnect) and the REST queue (429s).
  */
 import {
-  ChannelType,
   Client,
   Events,
   GatewayIntentBits,
   type Interaction,
   type Message,
   MessageFlags,
-  MessageType,
   Partials,
   PermissionsBitField,
   type RepliableInteraction,
@@ -21,6 +19,7 @@ import {
 } from "discord.js";
 import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
 import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
+import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/platform-observer.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
 import type { ReplySurface } from "../../src/present/surface.ts";
@@ -33,12 +32,14 @@ import {
 } from "./discord-commands.ts";
 import type { DiscordConfig } from "./discord-config.ts";
 import { downloadDiscordFile } from "./discord-files.ts";
+import { gatewayReady, watchDiscordRest } from "./discord-signals.ts";
 import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
+import { interactionView, messageView } from "./discord-views.ts";
 import { DISCORD_FORMATTING, escapeDiscord } from "./format.ts";
 import {
   conversationOf,
   type DiscordAttachmentRef,
-  type DiscordMessageView,
+  interactionSubject,
   parseDiscordMessage,
   threadName,
 } from "./parse.ts";
@@ -65,8 +66,17 @@ export class DiscordAdapter implements ChatAdapter {
   readonly platform = "discord";
   private client: Client | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly observers: PlatformObserver[] = [];
 
   constructor(private readonly options: DiscordAdapterOptions) {}
+
+  observe(observer: PlatformObserver): void {
+    this.observers.push(observer);
+  }
+
+  ready(): boolean {
+    return gatewayReady(this.client);
+  }
 
   async start(handler: MessageHandler): Promise<void> {
     const { config, logger } = this.options;
@@ -83,6 +93,7 @@ export class DiscordAdapter implements ChatAdapter {
       // Every REST call has a deadline; discord.js queues and retries rate-limited ones.
       rest: { api: config.apiUrl, timeout: 30_000 },
     });
+    watchDiscordRest(client, (what) => tellPlatformObservers(this.observers, logger, what));
     client.on(Events.MessageCreate, (message) => void this.onMessage(handler, message));
     client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(handler, interaction));
     client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));
@@ -138,6 +149,20 @@ export class DiscordAdapter implements ChatAdapter {
     });
     if (!parsed) return;
     try {
+      const author = { id: parsed.authorId, name: message.author.username, roles: parsed.authorRoles };
+      // Asked before the thread is started: a refused message leaves no trace but the reply.
+      const access = handler.admit({
+        conversation: conversationOf(parsed.placement),
+        author,
+        place: parsed.place,
+      });
+      if (!access.allowed) {
+        // Discord has no ephemeral messages: a reply that pings nobody. Only to someone who spoke to the bot.
+        if (parsed.addressed) {
+          await message.reply({ content: access.text, allowedMentions: { parse: [], repliedUser: false } });
+        }
+        return;
+      }
       let channel = message.channel as SendableChannels;
       let threadId: string | undefined;
       if (parsed.placement.kind === "new-thread") {
@@ -151,7 +176,8 @@ export class DiscordAdapter implements ChatAdapter {
       const incoming: IncomingMessage = {
         deliveryId: parsed.deliveryId,
         conversation: conversationOf(parsed.placement, threadId),
-        author: { id: parsed.authorId, name: message.author.username },
+        author,
+        place: parsed.place,
         text: parsed.text,
         attachments: parsed.attachments.map((file) => this.attachment(file)),
         addressed: parsed.addressed,
@@ -170,6 +196,12 @@ export class DiscordAdapter implements ChatAdapter {
 
   private async onInteraction(handler: MessageHandler, interaction: Interaction): Promise<void> {
     try {
+      if (!interaction.isModalSubmit() && !interaction.isChatInputCommand()) return;
+      const access = handler.admit(interactionSubject(interactionView(interaction)));
+      if (!access.allowed) {
+        await interaction.reply({ content: access.text, flags: MessageFlags.Ephemeral });
+        return;
+      }
       if (interaction.isModalSubmit()) {
         const code = readModalCode(interaction);
         if (code === null) return;
@@ -189,7 +221,10 @@ export class DiscordAdapter implements ChatAdapter {
         const channel = interaction.channel;
         if (!channel?.isThread() && !channel?.isDMBased()) {
           await interaction.reply({
-            content: `Each conversation lives in its own thread: use \`/${request.command}\` inside the thread you want to ${request.command === "reset" ? "start over" : "list the files of"}.`,
+            content:
+              request.command === "usage"
+                ? "Use `/usage` inside one of your conversation threads, or in a DM with me."
+                : `Each conversation lives in its own thread: use \`/${request.command}\` inside the thread you want to ${request.command === "reset" ? "start over" : "list the files of"}.`,
             flags: MessageFlags.Ephemeral,
           });
           return;
@@ -287,9 +322,12 @@ export class DiscordAdapter implements ChatAdapter {
     text: string,
     extra: Partial<IncomingMessage> & Pick<IncomingMessage, "conversation">,
   ): IncomingMessage {
+    // The core asks the access rules again: it needs the same roles and place the adapter saw.
+    const { author, place } = interactionSubject(interactionView(interaction));
     return {
       deliveryId: `discord:interaction:${interaction.id}`,
-      author: { id: interaction.user.id, name: interaction.user.username },
+      author,
+      place,
       text,
       attachments: [],
       addressed: true,
@@ -331,37 +369,6 @@ export class DiscordAdapter implements ChatAdapter {
         downloadDiscordFile(file.url, { maxBytes, expectedMime: mimeType, ...(signal ? { signal } : {}) }),
     };
   }
-}
-
-/** The fields the message rules read, copied out of a discord.js Message. */
-export function messageView(message: Message, botUserId: string): DiscordMessageView {
-  const channel = message.channel;
-  const kind = channel.isDMBased()
-    ? "dm"
-    : channel.isThread()
-      ? "thread"
-      : channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement
-        ? "text"
-        : "other";
-  return {
-    id: message.id,
-    channelId: message.channelId,
-    guildId: message.guildId,
-    channelKind: kind,
-    parentId: channel.isThread() ? channel.parentId : null,
-    content: message.content,
-    author: { id: message.author.id, bot: message.author.bot },
-    isUserContent: message.type === MessageType.Default || message.type === MessageType.Reply,
-    // Only a mention of the bot itself: @everyone and role mentions do not address it.
-    mentionsBot: message.mentions.users.has(botUserId),
-    attachments: [...message.attachments.values()].map((file) => ({
-      id: file.id,
-      url: file.url,
-      name: file.name,
-      size: file.size,
-      contentType: file.contentType ?? null,
-    })),
-  };
 }
 
 function firstLine(text: string): string {

@@ -53,6 +53,7 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
       .setName("reset")
       .setDescription("Start this conversation over: variables, files and history"),
     new SlashCommandBuilder().setName("files").setDescription("List the files of this conversation"),
+    new SlashCommandBuilder().setName("usage").setDescription("What you have used today, and your limits"),
     new SlashCommandBuilder().setName("help").setDescription("What I can do"),
   ].map((builder) => builder.toJSON());
 }
@@ -77,6 +78,7 @@ export function readCommand(interaction: ChatInputCommandInteraction): CommandRe
       return { kind: "help" };
     case "reset":
     case "files":
+    case "usage":
       return { kind: "command", command: interaction.commandName };
     case "ask": {
       const file = interaction.options.getAttachment("file");

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { conversationOf, type DiscordMessageView, parseDiscordMessage, threadName } from "./parse.ts";
+import {
+  conversationOf,
+  type DiscordInteractionView,
+  type DiscordMessageView,
+  interactionSubject,
+  namedRoles,
+  parseDiscordMessage,
+  threadName,
+} from "./parse.ts";
 
 const me = { botUserId: "900000000000000001", ignoreOtherBots: true };
 
@@ -12,6 +20,7 @@ function message(overrides: Partial<DiscordMessageView> = {}): DiscordMessageVie
     parentId: null,
     content: `<@${me.botUserId}> plot the sales`,
     author: { id: "400000000000000001", bot: false },
+    authorRoles: [],
     isUserContent: true,
     mentionsBot: true,
     attachments: [],
@@ -101,5 +110,71 @@ describe("threadName", () => {
     expect(threadName("```python\nprint(1)\n```")).toBe("code");
     expect(threadName("")).toBe("Code Interpreter");
     expect(threadName("x".repeat(100))).toHaveLength(80);
+  });
+});
+
+describe("who is asking, for the access rules", () => {
+  it("marks a DM as direct and a server message as a channel, with the author's roles", () => {
+    const roles = [{ id: "600000000000000001", name: "Analysts" }];
+    expect(parseDiscordMessage(message({ authorRoles: roles }), me)).toMatchObject({
+      place: "channel",
+      authorRoles: roles,
+    });
+    expect(
+      parseDiscordMessage(message({ channelKind: "dm", guildId: null, mentionsBot: false }), me),
+    ).toMatchObject({ place: "direct" });
+  });
+
+  it("names a member's roles from the server's, leaving out @everyone and naming unknown ones by nothing", () => {
+    const names = new Map([["600000000000000001", "Analysts"]]);
+    expect(
+      namedRoles(
+        ["300000000000000001", "600000000000000001", "600000000000000002"],
+        "300000000000000001",
+        (id) => names.get(id),
+      ),
+    ).toEqual([
+      { id: "600000000000000001", name: "Analysts" },
+      { id: "600000000000000002", name: "" },
+    ]);
+  });
+
+  const interaction: DiscordInteractionView = {
+    userId: "400000000000000001",
+    userName: "alice",
+    guildId: "300000000000000001",
+    channel: { id: "500000000000000001", kind: "thread", parentId: "200000000000000001" },
+    roles: [{ id: "600000000000000001", name: "Analysts" }],
+  };
+
+  it("counts a command in a thread as its channel's, with the member's roles", () => {
+    expect(interactionSubject(interaction)).toEqual({
+      conversation: {
+        platform: "discord",
+        workspace: "300000000000000001",
+        channel: "200000000000000001",
+        thread: "500000000000000001",
+      },
+      author: { id: "400000000000000001", name: "alice", roles: interaction.roles },
+      place: "channel",
+    });
+    const inChannel = interactionSubject({
+      ...interaction,
+      channel: { id: "200000000000000001", kind: "other", parentId: null },
+    });
+    expect(inChannel.conversation.channel).toBe("200000000000000001");
+  });
+
+  it("counts a command in a DM as direct, outside any server", () => {
+    const subject = interactionSubject({
+      ...interaction,
+      guildId: null,
+      channel: { id: "700000000000000001", kind: "dm", parentId: null },
+      roles: [],
+    });
+    expect(subject).toMatchObject({
+      place: "direct",
+      conversation: { workspace: "dm", channel: "700000000000000001" },
+    });
   });
 });

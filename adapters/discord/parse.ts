@@ -4,7 +4,7 @@
  * objects. Anything unexpected yields null (ignored) rather than an exception.
  */
 import { parseCommandWord } from "../../src/bot/command-words.ts";
-import type { BotCommand, ConversationKey } from "../../src/bot/incoming-message.ts";
+import type { BotCommand, ConversationKey, IncomingMessage } from "../../src/bot/incoming-message.ts";
 
 export interface DiscordAttachmentRef {
   id: string;
@@ -25,6 +25,8 @@ export interface DiscordMessageView {
   parentId: string | null;
   content: string;
   author: { id: string; bot: boolean };
+  /** The author's roles in the server (none in a DM), for access rules. */
+  authorRoles: ReadonlyArray<AuthorRole>;
   /** A plain message or a reply; joins, pins and other system messages are not. */
   isUserContent: boolean;
   mentionsBot: boolean;
@@ -46,10 +48,17 @@ export interface ParsedDiscordMessage {
   deliveryId: string;
   placement: DiscordPlacement;
   authorId: string;
+  authorRoles: ReadonlyArray<AuthorRole>;
+  place: "direct" | "channel";
   text: string;
   attachments: DiscordAttachmentRef[];
   addressed: boolean;
   command?: BotCommand;
+}
+
+export interface AuthorRole {
+  id: string;
+  name: string;
 }
 
 /** A DM is one long conversation, like a chat with a person. */
@@ -72,6 +81,8 @@ export function parseDiscordMessage(
     deliveryId: `discord:${message.id}`,
     placement,
     authorId: message.author.id,
+    authorRoles: message.authorRoles,
+    place: placement.kind === "dm" ? "direct" : "channel",
     text,
     attachments: message.attachments,
     addressed,
@@ -137,4 +148,46 @@ export function threadName(text: string): string {
     .trim();
   if (!line) return "Code Interpreter";
   return line.length <= 80 ? line : `${line.slice(0, 79)}…`;
+}
+
+/**
+ * A member's roles from their ids, named from the server's roles where known. `@everyone`
+ * (the role whose id is the server's) goes: every member has it, so it tells nobody apart.
+ */
+export function namedRoles(
+  roleIds: readonly string[],
+  guildId: string,
+  nameOf: (id: string) => string | undefined,
+): AuthorRole[] {
+  return roleIds.filter((id) => id !== guildId).map((id) => ({ id, name: nameOf(id) ?? "" }));
+}
+
+/** Where an interaction came from, as much as the access rules need of it. */
+export interface DiscordInteractionView {
+  userId: string;
+  userName: string;
+  guildId: string | null;
+  channel: { id: string; kind: "dm" | "thread" | "other"; parentId: string | null } | null;
+  roles: ReadonlyArray<AuthorRole>;
+}
+
+/** The access subject of an interaction: a thread counts as its channel, as for messages. */
+export function interactionSubject(
+  view: DiscordInteractionView,
+): Pick<IncomingMessage, "conversation" | "author"> & { place: "direct" | "channel" } {
+  const author = { id: view.userId, name: view.userName, roles: view.roles };
+  const channel = view.channel;
+  if (!view.guildId || !channel || channel.kind === "dm") {
+    return {
+      conversation: conversationOf({ kind: "dm", channelId: channel?.id ?? view.userId }),
+      author,
+      place: "direct",
+    };
+  }
+  const channelId = channel.kind === "thread" && channel.parentId ? channel.parentId : channel.id;
+  return {
+    conversation: { platform: "discord", workspace: view.guildId, channel: channelId, thread: channel.id },
+    author,
+    place: "channel",
+  };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { cleanSlackText, parseSlackEvent, parseSlashCommand, type SlackIdentity } from "./parse.ts";
+import {
+  cleanSlackText,
+  parseSlackEvent,
+  parseSlashCommand,
+  refusalTarget,
+  type SlackIdentity,
+} from "./parse.ts";
 
 const me: SlackIdentity = { botUserId: "UBOT", botId: "BBOT", teamId: "T1", ignoreOtherBots: true };
 
@@ -144,5 +150,35 @@ describe("slash commands", () => {
   it("runs Python as code and sends questions to the model", () => {
     expect(parseSlashCommand({ ...base, text: "print(2 ** 10)" })).toMatchObject({ isCode: true });
     expect(parseSlashCommand({ ...base, text: "plot a sine wave" })).toMatchObject({ isCode: false });
+  });
+});
+
+describe("who is asking, for the access rules", () => {
+  it("marks a DM as direct and a channel message as a channel", () => {
+    expect(parseSlackEvent(dmWithFile, "T1", me)?.place).toBe("direct");
+    expect(parseSlackEvent(mention, "T1", me)?.place).toBe("channel");
+    expect(parseSlashCommand({ channel_id: "D1", user_id: "U1", team_id: "T1", text: "1" })?.place).toBe(
+      "direct",
+    );
+    expect(parseSlashCommand({ channel_id: "C1", user_id: "U1", team_id: "T1", text: "1" })?.place).toBe(
+      "channel",
+    );
+  });
+
+  it("sends a refusal to the author beside the message, in its thread only when it was in one", () => {
+    const topLevel = parseSlackEvent(mention, "T1", me);
+    expect(topLevel && refusalTarget(topLevel)).toEqual({ channel: "C1", user: "U1" });
+    const inThread = parseSlackEvent(
+      { ...mention, ts: "1700000002.000100", thread_ts: "1700000000.000100" },
+      "T1",
+      me,
+    );
+    expect(inThread && refusalTarget(inThread)).toEqual({
+      channel: "C1",
+      user: "U1",
+      thread_ts: "1700000000.000100",
+    });
+    const dm = parseSlackEvent(dmWithFile, "T1", me);
+    expect(dm && refusalTarget(dm)).toEqual({ channel: "D1", user: "U1" });
   });
 });

@@ -32,6 +32,8 @@ export interface ParsedSlackMessage {
   /** Where replies go; null for a direct message's top level, where people do not use threads. */
   replyThreadTs: string | null;
   userId: string;
+  /** A DM with the bot, or a channel (public, private or a group DM). */
+  place: "direct" | "channel";
   text: string;
   files: SlackFileRef[];
   addressed: boolean;
@@ -146,6 +148,7 @@ export function parseSlackEvent(
     messageTs: ts,
     replyThreadTs,
     userId: user,
+    place: isDm ? "direct" : "channel",
     text,
     files: parseFiles(event.files),
     addressed,
@@ -157,6 +160,7 @@ export interface ParsedSlashCommand {
   channel: string;
   userId: string;
   teamId: string;
+  place: "direct" | "channel";
   command?: BotCommand;
   text: string;
   /** True when the text is Python to run as it is; false sends it to the model. */
@@ -169,8 +173,26 @@ export function parseSlashCommand(body: unknown): ParsedSlashCommand | null {
   const userId = str(body.user_id);
   if (!channel || !userId) return null;
   const text = decodeEntities(typeof body.text === "string" ? body.text : "").trim();
-  const base = { channel, userId, teamId: str(body.team_id) ?? "unknown", text };
+  const place = channel.startsWith("D") ? ("direct" as const) : ("channel" as const);
+  const base = { channel, userId, teamId: str(body.team_id) ?? "unknown", place, text };
   const command = text === "" ? "help" : parseCommandWord(text);
   if (command) return { ...base, command, isCode: false };
   return { ...base, isCode: looksLikePython(text) };
+}
+
+/**
+ * Where a private refusal goes: to the author, beside their message, inside its thread when
+ * the message was a reply in one (a top-level message gets no thread for a refusal).
+ */
+export function refusalTarget(parsed: ParsedSlackMessage): {
+  channel: string;
+  user: string;
+  thread_ts?: string;
+} {
+  const inThread = parsed.replyThreadTs !== null && parsed.replyThreadTs !== parsed.messageTs;
+  return {
+    channel: parsed.channel,
+    user: parsed.userId,
+    ...(inThread && parsed.replyThreadTs ? { thread_ts: parsed.replyThreadTs } : {}),
+  };
 }

@@ -6,6 +6,7 @@
 import { type AllMiddlewareArgs, App, type SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
 import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
+import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/platform-observer.ts";
 import { HELP_TEXT } from "../../src/bot/user-messages.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
@@ -16,11 +17,13 @@ import {
   type ParsedSlackMessage,
   parseSlackEvent,
   parseSlashCommand,
+  refusalTarget,
   type SlackFileRef,
   type SlackIdentity,
 } from "./parse.ts";
 import type { SlackConfig } from "./slack-config.ts";
 import { downloadSlackFile } from "./slack-files.ts";
+import { slackErrorKind, socketModeConnection, watchSlackClient } from "./slack-signals.ts";
 import { type SlackReplyTarget, SlackSurface } from "./slack-surface.ts";
 
 export interface SlackAdapterOptions {
@@ -35,8 +38,19 @@ export class SlackAdapter implements ChatAdapter {
   private app: App | null = null;
   private identity: SlackIdentity | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly observers: PlatformObserver[] = [];
+  /** Null in HTTP mode, where a started app is a listening one. */
+  private socket: { connected(): boolean } | null = null;
 
   constructor(private readonly options: SlackAdapterOptions) {}
+
+  observe(observer: PlatformObserver): void {
+    this.observers.push(observer);
+  }
+
+  ready(): boolean {
+    return this.app !== null && (this.socket?.connected() ?? true);
+  }
 
   async start(handler: MessageHandler): Promise<void> {
     const { config, logger } = this.options;
@@ -63,6 +77,8 @@ export class SlackAdapter implements ChatAdapter {
     app.error(async (error) => {
       logger.error({ err: error }, "Slack listener failed");
     });
+    watchSlackClient(app, (what) => this.tell(what));
+    this.socket = socketModeConnection(app);
     await (config.appToken ? app.start() : app.start(config.port));
     this.app = app;
     logger.info(
@@ -77,7 +93,7 @@ export class SlackAdapter implements ChatAdapter {
     this.app = null;
   }
 
-  private onEvent(handler: MessageHandler, event: unknown, body: unknown): void {
+  private async onEvent(handler: MessageHandler, event: unknown, body: unknown): Promise<void> {
     if (!this.identity) return;
     const teamId =
       typeof (body as { team_id?: unknown }).team_id === "string"
@@ -85,16 +101,41 @@ export class SlackAdapter implements ChatAdapter {
         : null;
     const parsed = parseSlackEvent(event, teamId, this.identity);
     if (!parsed) return;
+    const incoming = toIncoming(parsed, (file) => this.attachment(file));
+    // Asked before anything the channel would see: no reaction, no download, no thread.
+    const access = handler.admit(incoming);
+    if (!access.allowed) {
+      // Only someone who spoke to the bot hears why; a reply in another thread was not for it.
+      if (parsed.addressed) await this.refuse(refusalTarget(parsed), access.text);
+      return;
+    }
     const target: SlackReplyTarget = {
       channel: parsed.channel,
       threadTs: parsed.replyThreadTs,
       reactTo: parsed.messageTs,
     };
-    this.dispatch(
-      handler,
-      toIncoming(parsed, (file) => this.attachment(file)),
-      target,
-    );
+    this.dispatch(handler, incoming, target);
+  }
+
+  private tell(what: (observer: PlatformObserver) => void): void {
+    tellPlatformObservers(this.observers, this.options.logger, what);
+  }
+
+  private apiFailed(error: unknown): void {
+    this.tell((o) => o.apiError({ platform: "slack", kind: slackErrorKind(error) }));
+  }
+
+  /** Tells only the author (an ephemeral message) that the bot is not theirs to use here. */
+  private async refuse(
+    target: { channel: string; user: string; thread_ts?: string },
+    text: string,
+  ): Promise<void> {
+    try {
+      await this.app?.client.chat.postEphemeral({ ...target, text });
+    } catch (error) {
+      this.options.logger.warn({ err: error, channel: target.channel }, "could not send an access refusal");
+      this.apiFailed(error);
+    }
   }
 
   private async onCommand(
@@ -104,7 +145,22 @@ export class SlackAdapter implements ChatAdapter {
     await ack();
     const parsed = parseSlashCommand(body);
     if (!parsed) return;
-    const isDm = parsed.channel.startsWith("D");
+    const isDm = parsed.place === "direct";
+    const access = handler.admit({
+      // The thread does not exist yet; the rules look at the workspace and the channel only.
+      conversation: {
+        platform: "slack",
+        workspace: parsed.teamId,
+        channel: parsed.channel,
+        thread: isDm ? DM_MAIN_THREAD : "new",
+      },
+      author: { id: parsed.userId },
+      place: parsed.place,
+    });
+    if (!access.allowed) {
+      await respond({ response_type: "ephemeral", text: access.text });
+      return;
+    }
     if (parsed.command === "help") {
       await respond({ response_type: "ephemeral", text: markdownToMrkdwn(HELP_TEXT) });
       return;
@@ -114,8 +170,11 @@ export class SlackAdapter implements ChatAdapter {
       await respond({
         response_type: "ephemeral",
         text:
-          `Each ${this.options.config.slashCommand} starts a fresh session in its own thread, so there is nothing to ` +
-          `${parsed.command} here. To ${what}, mention me in the thread: \`@${this.botName()} ${parsed.command}\`.`,
+          parsed.command === "usage"
+            ? `To see your usage and limits, send \`${this.options.config.slashCommand} usage\` in a DM with me, ` +
+              `or mention me in a thread: \`@${this.botName()} usage\`.`
+            : `Each ${this.options.config.slashCommand} starts a fresh session in its own thread, so there is nothing to ` +
+              `${parsed.command} here. To ${what}, mention me in the thread: \`@${this.botName()} ${parsed.command}\`.`,
       });
       return;
     }
@@ -138,6 +197,7 @@ export class SlackAdapter implements ChatAdapter {
       deliveryId: `command:${String((body as { trigger_id?: unknown }).trigger_id ?? Date.now())}`,
       conversation: { platform: "slack", workspace: parsed.teamId, channel: parsed.channel, thread },
       author: { id: parsed.userId },
+      place: parsed.place,
       text: parsed.text,
       attachments: [],
       addressed: true,
@@ -154,6 +214,7 @@ export class SlackAdapter implements ChatAdapter {
     const presenter = new ReplyPresenter(new SlackSurface(this.app.client, target, logger), {
       progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
       logger,
+      onPlatformError: (error) => this.apiFailed(error),
     });
     const run = handler
       .handle(incoming, presenter.sink, SLACK_FORMATTING)
@@ -193,6 +254,7 @@ function toIncoming(
     deliveryId: parsed.deliveryId,
     conversation: parsed.conversation,
     author: { id: parsed.userId },
+    place: parsed.place,
     text: parsed.text,
     attachments: parsed.files.map(attachment),
     addressed: parsed.addressed,

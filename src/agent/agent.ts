@@ -16,7 +16,7 @@ import { reportStages } from "../present/stage-events.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { ConversationMessage } from "../store/types.ts";
 import { trimHistory } from "./history-trim.ts";
-import type { ChatModel, ModelTurn } from "./model-client.ts";
+import type { ChatModel, ModelTurn, TokenUsage } from "./model-client.ts";
 import { PYTHON_TOOL, parsePythonCall } from "./python-tool.ts";
 import { toolResultText } from "./tool-result-text.ts";
 
@@ -31,6 +31,8 @@ export interface AgentRunInput {
   emit: ReplySink;
   /** Saves messages as they are produced. */
   persist: (messages: ConversationMessage[]) => Promise<void>;
+  /** Told after each model call that answered, with its tokens (null when the server sent none). */
+  onModelCall?: (usage: TokenUsage | null) => void;
 }
 
 export type AgentStop = "answer" | "step-limit" | "time-budget" | "cancelled";
@@ -111,6 +113,7 @@ export class Agent {
         if (budget.aborted) return this.stop("time-budget", input);
         throw error;
       }
+      input.onModelCall?.(turn.usage);
       const assistant: ConversationMessage = {
         role: "assistant",
         content: turn.content || null,

@@ -13,11 +13,20 @@ import type { ModelConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { ToolCallRecord } from "../store/types.ts";
 import { describeModelError, ModelCallError, retryDelayMs } from "./model-errors.ts";
+import type { ModelAttempt, ModelObserver } from "./model-observer.ts";
+
+/** The tokens one model call used, as the API reported them. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
 
 export interface ModelTurn {
   content: string;
   toolCalls: ToolCallRecord[];
   finishReason: string | null;
+  /** Null when the server sent no usage figures (some OpenAI-compatible servers never do). */
+  usage: TokenUsage | null;
 }
 
 export interface ModelRequest {
@@ -32,6 +41,8 @@ export interface ModelRequest {
 export interface ChatModel {
   readonly name: string;
   complete(request: ModelRequest): Promise<ModelTurn>;
+  /** Adds an observer (metrics); it hears about every attempt from now on, retries included. */
+  observe?(observer: ModelObserver): void;
 }
 
 export interface ChatModelOptions {
@@ -47,6 +58,17 @@ class StreamIdle extends Error {}
 
 export function createChatModel(options: ChatModelOptions): ChatModel {
   const { config, logger } = options;
+  let toldNoUsage = false;
+  const observers: ModelObserver[] = [];
+  const tell = (attempt: ModelAttempt) => {
+    for (const observer of observers) {
+      try {
+        observer.attemptFinished(attempt);
+      } catch (error) {
+        logger.warn({ err: error }, "a model observer failed");
+      }
+    }
+  };
   const client = new OpenAI({
     apiKey: config.apiKey,
     ...(config.baseURL ? { baseURL: config.baseURL } : {}),
@@ -71,6 +93,8 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
           messages: request.messages,
           tools: request.tools,
           stream: true,
+          // Adds a last chunk with no choices that carries the call's token counts.
+          stream_options: { include_usage: true },
         },
         { signal },
       );
@@ -84,7 +108,16 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
       // An abort once the body streams ends the loop quietly instead of throwing: check here.
       if (request.signal.aborted) throw new OpenAI.APIUserAbortError();
       if (idle.signal.aborted) throw stalled(config);
-      return turn.result();
+      const result = turn.result();
+      if (result.usage === null && !toldNoUsage) {
+        // Once per model client: every call would repeat it, and the admin only needs to know once.
+        toldNoUsage = true;
+        logger.warn(
+          { model: config.model, baseURL: config.baseURL },
+          "the model server sent no token usage: token figures, token limits and cost estimates will miss these calls",
+        );
+      }
+      return result;
     } catch (error) {
       if (idle.signal.aborted && !request.signal.aborted) throw stalled(config, error);
       throw describeModelError(error, config);
@@ -95,12 +128,29 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
 
   return {
     name: config.model,
+    observe(observer) {
+      observers.push(observer);
+    },
     async complete(request) {
       for (let attempt = 0; ; attempt += 1) {
+        const startedAt = performance.now();
         try {
-          return await once(request);
+          const turn = await once(request);
+          tell({
+            outcome: "ok",
+            durationMs: performance.now() - startedAt,
+            inputTokens: turn.usage?.inputTokens ?? null,
+            outputTokens: turn.usage?.outputTokens ?? null,
+          });
+          return turn;
         } catch (error) {
           const failure = error instanceof ModelCallError ? error : describeModelError(error, config);
+          tell({
+            outcome: failure.code,
+            durationMs: performance.now() - startedAt,
+            inputTokens: null,
+            outputTokens: null,
+          });
           const wait =
             failure.retryable && attempt < config.maxRetries ? retryDelayMs(failure, attempt) : null;
           if (wait === null || wait > MAX_RETRY_WAIT_MS || request.signal.aborted) throw failure;
@@ -147,9 +197,16 @@ class TurnAccumulator {
   private content = "";
   private finishReason: string | null = null;
   private readonly calls = new Map<number, ToolCallRecord>();
+  private usage: TokenUsage | null = null;
 
   add(chunk: ChatCompletionChunk): string {
-    const choice = chunk.choices[0];
+    // Usage arrives on a last chunk whose `choices` is empty; other chunks carry `usage: null`.
+    const { prompt_tokens: input, completion_tokens: output } = chunk.usage ?? {};
+    if (typeof input === "number" && typeof output === "number") {
+      this.usage = { inputTokens: input, outputTokens: output };
+    }
+    // Some compatible servers leave `choices` out of that chunk altogether rather than empty.
+    const choice = chunk.choices?.[0];
     if (!choice) return "";
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     for (const call of choice.delta.tool_calls ?? []) {
@@ -168,6 +225,6 @@ class TurnAccumulator {
     const toolCalls = [...this.calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
-    return { content: this.content, toolCalls, finishReason: this.finishReason };
+    return { content: this.content, toolCalls, finishReason: this.finishReason, usage: this.usage };
   }
 }

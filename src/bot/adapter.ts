@@ -8,6 +8,7 @@ import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
 import type { SandboxFile } from "../sandbox/types.ts";
 import type { ConversationKey, IncomingMessage } from "./incoming-message.ts";
+import type { PlatformObserver } from "./platform-observer.ts";
 
 export interface MessageHandler {
   /**
@@ -40,4 +41,6 @@ export interface ChatAdapter {
    * adapter that cannot tell leaves it out and is not checked, rather than guessing "yes".
    */
   ready?(): boolean;
+  /** Adds an observer (metrics) of the platform's API: failed calls and rate-limit waits. */
+  observe?(observer: PlatformObserver): void;
 }

@@ -8,22 +8,25 @@ import { type AccessDecision, type AccessGate, OPEN_ACCESS } from "../access/acc
 import { Agent } from "../agent/agent.ts";
 import type { ChatModel } from "../agent/model-client.ts";
 import { buildSystemPrompt } from "../agent/system-prompt.ts";
-import { toolResultText } from "../agent/tool-result-text.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
-import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
-import type { Sandbox, SandboxSession } from "../sandbox/sandbox.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { ExecutionStatus, SandboxFile } from "../sandbox/types.ts";
-import type { Store } from "../store/types.ts";
+import type { ConversationMessage, Store, UsageCounters, UsageOutcome } from "../store/types.ts";
+import type { RequestMeter } from "../usage/request-meter.ts";
+import { NO_USAGE_LIMITS, type UsageConfig } from "../usage/usage-config.ts";
+import { UsageGuard } from "../usage/usage-guard.ts";
 import type { MessageHandler } from "./adapter.ts";
 import { copyAttachments } from "./attachments.ts";
+import { runCommand } from "./bot-commands.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
-import { extractDirectCode } from "./direct-run.ts";
+import { extractDirectCode, runDirectly } from "./direct-run.ts";
 import { describeFiles } from "./file-previews.ts";
 import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
+import { admitUsage, usageUser } from "./usage-admission.ts";
 import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
 
 const DELIVERY_MEMORY_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +42,8 @@ export interface BotOptions {
   followThreads?: boolean;
   /** Who may use the bot; everyone when absent. */
   access?: AccessGate;
+  /** Limits and prices; no limits when absent. Usage is recorded either way. */
+  usage?: UsageConfig;
   logger: Logger;
   now?: () => number;
 }
@@ -55,6 +60,28 @@ export interface BotObserver {
   requestFinished(request: { platform: string; outcome: RequestOutcome; durationMs: number }): void;
   /** One run of code in the sandbox: a direct run or one of the model's tool calls. */
   codeRunFinished(run: { platform: string; status: ExecutionStatus; durationMs: number }): void;
+  /**
+   * What a recorded request used, once, when it ends. Commands and refused or repeated
+   * deliveries are not recorded, so they are not told here.
+   */
+  requestUsage?(usage: RequestUsageReport): void;
+}
+
+export interface RequestUsageReport extends UsageCounters {
+  platform: string;
+  outcome: UsageOutcome;
+}
+
+/** One request on its way through the bot, so the steps need not pass each piece along. */
+interface RequestContext {
+  key: string;
+  message: IncomingMessage;
+  emit: ReplySink;
+  formatting: ChatFormatting;
+  log: Logger;
+  admin: boolean;
+  /** Null for commands, which are not recorded as usage. */
+  meter: RequestMeter | null;
 }
 
 export class Bot implements MessageHandler {
@@ -62,9 +89,16 @@ export class Bot implements MessageHandler {
   private readonly observers: BotObserver[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly agent: Agent | null;
+  private readonly usage: UsageGuard;
   private stopping = false;
 
   constructor(private readonly options: BotOptions) {
+    this.usage = new UsageGuard({
+      store: options.store,
+      config: options.usage ?? NO_USAGE_LIMITS,
+      logger: options.logger,
+      now: () => this.now(),
+    });
     this.agent = options.model
       ? new Agent({
           model: options.model,
@@ -96,6 +130,26 @@ export class Bot implements MessageHandler {
       this.notify(log, (o) => o.requestFinished({ platform, outcome: "refused", durationMs: 0 }));
       return;
     }
+    const finished = (outcome: RequestOutcome) => {
+      const durationMs = this.now() - startedAt;
+      this.notify(log, (o) => o.requestFinished({ platform, outcome, durationMs }));
+    };
+    // Commands cost no model tokens and are how someone over a limit learns where they stand,
+    // so they are neither limited nor recorded as usage.
+    let meter: RequestMeter | null = null;
+    if (message.command === undefined) {
+      const started = await admitUsage(this.usage, {
+        message,
+        key,
+        admin: access.admin,
+        startedAt,
+        modelName: this.options.model?.name ?? null,
+        reply: safeSink(sink, log, () => {}),
+        log,
+      });
+      if (started === "refused" || started === "failed") return finished(started);
+      meter = started;
+    }
     // Runs are seen in the reply stream, so the agent's tool calls are counted without a hook of their own.
     let failed = false;
     const emit = safeSink(sink, log, (event) => {
@@ -104,15 +158,24 @@ export class Bot implements MessageHandler {
         const { status, durationMs } = event.run;
         this.notify(log, (o) => o.codeRunFinished({ platform, status, durationMs }));
       }
+      meter?.seen(event);
     });
     if (this.queue.isBusy(key)) await emit({ type: "status", status: "queued" });
-    let cancelled = false;
-    await this.queue.run(key, async () => {
-      cancelled = await this.process(key, message, emit, formatting, log);
-    });
-    const outcome: RequestOutcome = cancelled ? "cancelled" : failed ? "failed" : "done";
-    const durationMs = this.now() - startedAt;
-    this.notify(log, (o) => o.requestFinished({ platform, outcome, durationMs }));
+    let outcome: UsageOutcome = "failed";
+    try {
+      await this.queue.run(key, async () => {
+        const context = { key, message, emit, formatting, log, admin: access.admin, meter };
+        const cancelled = await this.process(context);
+        outcome = cancelled ? "cancelled" : failed ? "failed" : "done";
+      });
+    } finally {
+      // Whatever the outcome, the row is completed and what the request used is told.
+      if (meter) {
+        const used = { platform, outcome, ...(await this.usage.finish(meter, outcome, log)) };
+        this.notify(log, (o) => o.requestUsage?.(used));
+      }
+      finished(outcome);
+    }
   }
 
   admit(message: Pick<IncomingMessage, "conversation" | "author" | "place">): AccessDecision {
@@ -186,18 +249,13 @@ export class Bot implements MessageHandler {
   }
 
   /** Runs one request to its end; true when it was cancelled. */
-  private async process(
-    key: string,
-    message: IncomingMessage,
-    emit: ReplySink,
-    formatting: ChatFormatting,
-    log: Logger,
-  ): Promise<boolean> {
+  private async process(context: RequestContext): Promise<boolean> {
+    const { key, emit, log } = context;
     const controller = new AbortController();
     this.running.set(key, controller);
     await emit({ type: "status", status: "working" });
     try {
-      await this.route(key, message, emit, formatting, controller.signal, log);
+      await this.route(context, controller.signal);
       await emit({ type: "status", status: "done" });
     } catch (error) {
       log.error({ err: error }, "request failed");
@@ -212,18 +270,22 @@ export class Bot implements MessageHandler {
     return controller.signal.aborted;
   }
 
-  private async route(
-    key: string,
-    message: IncomingMessage,
-    emit: ReplySink,
-    formatting: ChatFormatting,
-    signal: AbortSignal,
-    log: Logger,
-  ): Promise<void> {
+  private async route(context: RequestContext, signal: AbortSignal): Promise<void> {
+    const { key, message, emit, log } = context;
     const { store, sandbox } = this.options;
-    if (message.command === "help") return void (await emit({ type: "text", text: HELP_TEXT }));
+    if (message.command) {
+      const { admin } = context;
+      return runCommand(message.command, {
+        key,
+        user: usageUser(message),
+        admin,
+        store,
+        sandbox,
+        usage: this.usage,
+        emit,
+      });
+    }
     const session = await sandbox.acquire(key);
-    if (message.command) return this.command(message.command, key, session, emit);
     const now = this.now();
     await store.recordSandboxSession({
       conversationKey: key,
@@ -236,6 +298,7 @@ export class Bot implements MessageHandler {
       logger: log,
       signal,
     });
+    context.meter?.filesIn(copied);
     for (const problem of problems) {
       await emit({ type: "notice", text: `I could not use ${problem.name}: ${problem.reason}.` });
     }
@@ -243,7 +306,11 @@ export class Bot implements MessageHandler {
       ? `\n\n[Attached, now in /mnt/data: ${copied.map((c) => `${c.name} (${c.size} bytes)`).join(", ")}]`
       : "";
     const code = message.forceDirectRun ? message.text : extractDirectCode(message.text);
-    if (code !== null) return this.directRun(key, message, code, session, emit, signal);
+    if (code !== null) {
+      const owner = authorKeyString(message);
+      const persist = (messages: ConversationMessage[]) => store.appendMessages(key, messages);
+      return runDirectly({ code, session, emit, signal, owner, author: author(message), persist });
+    }
     if (!message.text.trim()) {
       if (copied.length === 0) return void (await emit({ type: "text", text: HELP_TEXT }));
       await store.appendMessages(key, [{ role: "user", content: uploadNote.trim(), ...author(message) }]);
@@ -263,7 +330,7 @@ export class Bot implements MessageHandler {
     const files = await describeFiles(session, { owner, signal, onStage: stages.onStage });
     await stages.settled();
     const systemPrompt = buildSystemPrompt({
-      formatting,
+      formatting: context.formatting,
       files,
       timeoutSeconds: Math.round(session.limits.executionTimeoutMs / 1000),
       memoryMb: session.limits.memoryMb,
@@ -277,60 +344,7 @@ export class Bot implements MessageHandler {
       signal,
       emit,
       persist: (messages) => store.appendMessages(key, messages),
-    });
-  }
-
-  private async directRun(
-    key: string,
-    message: IncomingMessage,
-    code: string,
-    session: SandboxSession,
-    emit: ReplySink,
-    signal: AbortSignal,
-  ): Promise<void> {
-    await emit({ type: "code", code });
-    await emit({ type: "status", status: "running-code" });
-    const stages = reportStages(emit);
-    const execution = await session.execute(code, {
-      signal,
-      owner: authorKeyString(message),
-      onStage: stages.onStage,
-    });
-    await stages.settled();
-    const delivered = await deliverExecution(execution, session, emit, {
-      maxFileBytes: session.limits.maxFileBytes,
-      imageCounter: { next: 1 },
-    });
-    // The model sees direct runs later too, so it knows what the user did by hand.
-    await this.options.store.appendMessages(key, [
-      { role: "user", content: `\`\`\`python\n${code}\n\`\`\``, ...author(message) },
-      {
-        role: "assistant",
-        content: `[The user's code ran directly]\n${toolResultText(execution, delivered)}`,
-      },
-    ]);
-  }
-
-  private async command(
-    command: NonNullable<IncomingMessage["command"]>,
-    key: string,
-    session: SandboxSession,
-    emit: ReplySink,
-  ): Promise<void> {
-    if (command === "reset") {
-      await session.reset(true);
-      await this.options.store.clearMessages(key);
-      await emit({
-        type: "text",
-        text: "Started over: this thread's variables, files and history are cleared.",
-      });
-      return;
-    }
-    const files = await session.listFiles();
-    const list = files.map((f) => `• /mnt/data/${f.path} (${f.size} bytes)`).join("\n");
-    await emit({
-      type: "text",
-      text: files.length ? `Files in /mnt/data:\n${list}` : "There are no files in /mnt/data yet.",
+      onModelCall: (usage) => context.meter?.modelCall(usage),
     });
   }
 }

@@ -6,6 +6,7 @@ describe("parseCommandWord", () => {
     ["reset", "reset"],
     [" Files ", "files"],
     ["HELP", "help"],
+    ["Usage", "usage"],
   ])("%j is the command %s", (text, command) => expect(parseCommandWord(text)).toBe(command));
 
   it.each(["reset everything", "", "files?"])("%j is not a command", (text) => {

@@ -4,10 +4,12 @@
  */
 import type { BotCommand } from "./incoming-message.ts";
 
-/** `reset`, `files` or `help` alone (any case, mention already removed) is a command. */
+const COMMAND_WORDS: readonly BotCommand[] = ["reset", "files", "help", "usage"];
+
+/** `reset`, `files`, `help` or `usage` alone (any case, mention already removed) is a command. */
 export function parseCommandWord(text: string): BotCommand | undefined {
   const word = text.trim().toLowerCase();
-  return word === "reset" || word === "files" || word === "help" ? word : undefined;
+  return COMMAND_WORDS.find((command) => command === word);
 }
 
 const PYTHON_START =

@@ -6,7 +6,7 @@ export const HELP_TEXT = [
   "• Ask in plain language: “plot revenue by month from the attached CSV”.",
   "• Attach files (CSV, Excel, images, PDFs, zips): they land in /mnt/data.",
   "• Send a ```python code block``` to run it exactly as written.",
-  "• `reset` starts over (clears variables, files and history), `files` lists the files, `help` shows this.",
+  "• `reset` starts over (clears variables, files and history), `files` lists the files, `usage` shows what you've used today and your limits, `help` shows this.",
 ].join("\n");
 
 export const NO_MODEL_TEXT =

@@ -30,6 +30,14 @@ Usage:
       kept, and the next exec --session NAME resumes it.
   code-interpreter-bot close NAME
       Closes a named session: its container, variables and files are removed.
+  code-interpreter-bot usage [--since 7d] [--by user|conversation|day] [--json]
+      What the bot was used for: requests, model calls, tokens in and out, code runs,
+      sandbox seconds, files in and out, and an estimated cost (from
+      PRICE_INPUT_PER_MILLION and PRICE_OUTPUT_PER_MILLION), with totals. Reads the
+      database only: Docker need not be running.
+      --since WHEN      24h, 7d, 30d, 2w, or a date such as 2025-05-01 (UTC); default 7d
+      --by WHAT         user (default), conversation, or day (UTC)
+      --json            print one JSON object: since, by, prices, rows, totals, unfinished
   code-interpreter-bot --help
 
 Status and exit codes:

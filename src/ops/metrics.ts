@@ -5,7 +5,7 @@
  * has its own registry, so tests and a second bot in one process do not share numbers.
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { BotObserver, RequestOutcome } from "../bot/bot.ts";
+import type { BotObserver, RequestOutcome, RequestUsageReport } from "../bot/bot.ts";
 import type { ExecutionStatus } from "../sandbox/types.ts";
 import { ModelMetrics } from "./model-metrics.ts";
 import { PlatformMetrics } from "./platform-metrics.ts";
@@ -34,6 +34,7 @@ export class BotMetrics implements BotObserver {
   private readonly requestSeconds: Histogram<"platform" | "outcome">;
   private readonly runs: Counter<"platform" | "status">;
   private readonly runSeconds: Histogram<"platform" | "status">;
+  private readonly attachmentBytes: Counter<"platform" | "direction">;
   /** Null without a sandbox to read (the CLI, tests on a fake sandbox). */
   readonly sandbox: SandboxMetrics | null;
   readonly model: ModelMetrics;
@@ -67,8 +68,15 @@ export class BotMetrics implements BotObserver {
       buckets: RUN_BUCKETS,
       registers,
     });
+    this.attachmentBytes = new Counter({
+      name: "cib_attachment_bytes_total",
+      help: "Bytes of files people attached (direction=in) and the bot sent back (direction=out).",
+      labelNames: ["platform", "direction"],
+      registers,
+    });
     for (const platform of options.platforms ?? []) {
       for (const outcome of OUTCOMES) this.requests.inc({ platform, outcome }, 0);
+      for (const direction of ["in", "out"]) this.attachmentBytes.inc({ platform, direction }, 0);
     }
     this.sandbox = options.sandbox ? new SandboxMetrics(this.registry, options.sandbox) : null;
     this.model = new ModelMetrics(this.registry);
@@ -89,6 +97,11 @@ export class BotMetrics implements BotObserver {
     const labels = { platform: run.platform, status: run.status };
     this.runs.inc(labels);
     this.runSeconds.observe(labels, run.durationMs / 1000);
+  }
+
+  requestUsage(usage: RequestUsageReport): void {
+    this.attachmentBytes.inc({ platform: usage.platform, direction: "in" }, usage.filesInBytes);
+    this.attachmentBytes.inc({ platform: usage.platform, direction: "out" }, usage.filesOutBytes);
   }
 
   /** The exposition text and its content type, for the /metrics response. */

@@ -3,6 +3,7 @@
  * bot and read the sandbox's admission, and readiness over the store, Docker, the sandbox image
  * and each adapter that can tell whether it is connected.
  */
+import type { ModelObserver } from "../agent/model-observer.ts";
 import type { ChatAdapter } from "../bot/adapter.ts";
 import type { BotObserver } from "../bot/bot.ts";
 import type { OpsConfig } from "../config.ts";
@@ -28,6 +29,8 @@ export interface OpsParts {
   /** The image new sandboxes start from (the sandbox manager's). */
   sandboxImage: string;
   sandboxCounts: () => SandboxCounts;
+  /** The model client, whose every attempt the metrics count; null when none is configured. */
+  model?: { observe?(observer: ModelObserver): void } | null;
   /** Tells the metrics how long requests wait and containers take to open; absent on a fake sandbox. */
   admission?: { observe(observer: AdmissionObserver): void };
   /** Checked when they implement ready(); started or not, so /readyz says which is still connecting. */
@@ -48,6 +51,8 @@ export async function startOps(parts: OpsParts): Promise<RunningOps> {
   });
   parts.bot.observe(metrics);
   if (metrics.sandbox) parts.admission?.observe(metrics.sandbox);
+  parts.model?.observe?.(metrics.model);
+  for (const adapter of parts.adapters) adapter.observe?.(metrics.platforms);
   let stopping = false;
   const checks: ReadinessCheck[] = [
     {

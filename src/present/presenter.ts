@@ -24,6 +24,8 @@ export interface PresenterOptions {
   typingIntervalMs?: number;
   logger: Logger;
   now?: () => number;
+  /** Told of each platform call that failed (for metrics); the reply goes on either way. */
+  onPlatformError?: (error: unknown) => void;
 }
 
 /** Characters kept free under a table for the note that says what it leaves out. */
@@ -67,9 +69,7 @@ export class ReplyPresenter {
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(work).catch((error: unknown) => {
-      this.options.logger.warn({ err: error }, "a platform call failed");
-    });
+    this.chain = this.chain.then(work).catch((error: unknown) => this.platformFailed(error));
     return this.chain;
   }
 
@@ -131,6 +131,11 @@ export class ReplyPresenter {
     }
   }
 
+  private platformFailed(error: unknown): void {
+    this.options.logger.warn({ err: error }, "a platform call failed");
+    this.options.onPlatformError?.(error);
+  }
+
   private async show(shown: ShownStatus): Promise<void> {
     if (shown === this.shownStatus) return;
     this.shownStatus = shown;
@@ -140,6 +145,7 @@ export class ReplyPresenter {
     } catch (error) {
       // A status mark is a courtesy: a missing permission must not stop the reply.
       this.options.logger.debug({ err: error, status: shown }, "status not shown");
+      this.options.onPlatformError?.(error);
     }
   }
 
@@ -157,7 +163,7 @@ export class ReplyPresenter {
       await this.queueLine.end(exit);
     } catch (error) {
       // A line that could not be edited must not cost the event that ended the wait.
-      this.options.logger.warn({ err: error }, "a platform call failed");
+      this.platformFailed(error);
     }
     if (exit === "started") await this.show("working");
   }

@@ -43,6 +43,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_seen_at ON deliveries(seen_at);
     `,
   },
+  {
+    id: 2,
+    // One row per request, written when it starts: a NULL outcome means still running, or the
+    // bot stopped during it. No foreign key: the conversation row appears only with its first message.
+    sql: `
+      CREATE TABLE request_usage (
+        id TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        user_name TEXT,
+        conversation_key TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome TEXT,
+        model TEXT,
+        model_calls INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        code_runs INTEGER NOT NULL DEFAULT 0,
+        sandbox_ms INTEGER NOT NULL DEFAULT 0,
+        files_in INTEGER NOT NULL DEFAULT 0,
+        files_in_bytes INTEGER NOT NULL DEFAULT 0,
+        files_out INTEGER NOT NULL DEFAULT 0,
+        files_out_bytes INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX request_usage_started_at ON request_usage(started_at);
+      CREATE INDEX request_usage_user ON request_usage(platform, user_id, started_at);
+    `,
+  },
 ];
 
 /**

@@ -10,12 +10,26 @@ import { asBotError, type BotError, errorMessage, FatalError, RetryableError } f
 import type { Logger } from "../logger.ts";
 import { migrate } from "./migrations.ts";
 import { type ConversationRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
+import {
+  endParams,
+  filterParams,
+  prepareUsageStatements,
+  startParams,
+  toTotals,
+  toUsageRecord,
+  type UsageStatements,
+} from "./sqlite-usage.ts";
 import type {
   ConversationMessage,
   ConversationRecord,
+  RequestUsageEnd,
+  RequestUsageRecord,
+  RequestUsageStart,
   SandboxSessionRecord,
   Store,
   StoredMessage,
+  UsageFilter,
+  UsageTotals,
 } from "./types.ts";
 
 export interface SqliteStoreOptions {
@@ -75,6 +89,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #sql: Statements;
+  readonly #usage: UsageStatements;
   readonly #path: string;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -85,6 +100,7 @@ export class SqliteStore implements Store {
   constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.#db = db;
     this.#sql = prepareStatements(db);
+    this.#usage = prepareUsageStatements(db);
     this.#path = options.path;
     this.#logger = options.logger.child({ component: "store" });
     this.#now = options.now ?? Date.now;
@@ -169,6 +185,24 @@ export class SqliteStore implements Store {
       }
       return this.#sql.claimDelivery.run(deliveryId, now, now - ttlMs).changes === 1;
     });
+  }
+
+  async startRequestUsage(start: RequestUsageStart): Promise<void> {
+    this.#use("record a request's start", () => this.#usage.start.run(...startParams(start)));
+  }
+
+  async finishRequestUsage(id: string, end: RequestUsageEnd): Promise<void> {
+    this.#use("record a request's usage", () => this.#usage.finish.run(endParams(id, end)));
+  }
+
+  async listRequestUsage(filter: UsageFilter): Promise<RequestUsageRecord[]> {
+    const params = filterParams(filter);
+    return this.#use("read usage", () => this.#usage.list.all(params)).map(toUsageRecord);
+  }
+
+  async sumUsage(filter: UsageFilter): Promise<UsageTotals> {
+    const params = filterParams(filter);
+    return toTotals(this.#use("sum usage", () => this.#usage.sum.get(params)));
   }
 
   async ping(): Promise<void> {

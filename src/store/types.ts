@@ -38,6 +38,61 @@ export interface SandboxSessionRecord {
   lastUsedAt: number;
 }
 
+/** What one request used; every figure starts at 0 and only grows while it runs. */
+export interface UsageCounters {
+  modelCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Direct runs and the model's tool calls alike. */
+  codeRuns: number;
+  /** The code runs' own durations summed, as the sandbox measured them. */
+  sandboxMs: number;
+  /** Attachments copied into /mnt/data. */
+  filesIn: number;
+  filesInBytes: number;
+  /** Images, files and table CSVs sent back. */
+  filesOut: number;
+  filesOutBytes: number;
+}
+
+export interface UsageTotals extends UsageCounters {
+  requests: number;
+}
+
+/** How a recorded request ended; a row without one is still running, or the bot stopped during it. */
+export type UsageOutcome = "done" | "failed" | "cancelled";
+
+export interface RequestUsageStart {
+  /** Unique per request (not the delivery id, which may be claimed again after its TTL). */
+  id: string;
+  platform: string;
+  userId: string;
+  userName: string | null;
+  conversationKey: string;
+  startedAt: number;
+}
+
+export interface RequestUsageEnd extends UsageCounters {
+  finishedAt: number;
+  outcome: UsageOutcome;
+  /** The model the request talked to; null when it made no model call. */
+  model: string | null;
+}
+
+export interface RequestUsageRecord extends RequestUsageStart, UsageCounters {
+  finishedAt: number | null;
+  outcome: UsageOutcome | null;
+  model: string | null;
+}
+
+/** Requests started in [since, until); `userId` needs `platform`, since ids are per platform. */
+export interface UsageFilter {
+  since: number;
+  until?: number;
+  platform?: string;
+  userId?: string;
+}
+
 export interface Store {
   /** Creates the conversation if needed and appends messages after the last one, atomically. */
   appendMessages(conversationKey: string, messages: ConversationMessage[]): Promise<void>;
@@ -56,6 +111,17 @@ export interface Store {
    * delivery runs once even across a restart. Ids older than `ttlMs` may be forgotten.
    */
   claimDelivery(deliveryId: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Records a request as it starts, with every figure at 0, so it counts against limits while
+   * it runs and a crash leaves a row that says it never finished.
+   */
+  startRequestUsage(start: RequestUsageStart): Promise<void>;
+  /** Completes the row `startRequestUsage` wrote; an unknown id is ignored. */
+  finishRequestUsage(id: string, end: RequestUsageEnd): Promise<void>;
+  /** Oldest first. */
+  listRequestUsage(filter: UsageFilter): Promise<RequestUsageRecord[]>;
+  /** The same rows summed, without reading them all (the team's daily budget). */
+  sumUsage(filter: UsageFilter): Promise<UsageTotals>;
   /** Writes and reads back a little, for readiness checks; throws when the store cannot take writes. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createAccessGate, type PolicyAccessGate } from "../../src/access/access-gate.ts";
 import { createChatModel } from "../../src/agent/model-client.ts";
 import { Bot } from "../../src/bot/bot.ts";
 import { InMemoryAdapter } from "../../src/bot/in-memory-adapter.ts";
@@ -34,6 +35,8 @@ export interface BotHarness {
   /** Docker's (a TestSandbox) unless the harness was given a sandbox. */
   sandbox: HarnessSandbox;
   config: Config;
+  /** The access rules from ACCESS_* (and the policy file, polled every 50 ms). */
+  access: PolicyAccessGate;
   databasePath: string;
   store: Store;
   bot: Bot;
@@ -62,6 +65,7 @@ export async function createBotHarness(
     OPENAI_MAX_RETRIES: "2",
     ...env,
   });
+  const access = createAccessGate(config.access, { logger: silentLogger(), pollIntervalMs: 50 });
   const build = () => {
     const store = openSqliteStore({ path: databasePath, logger: silentLogger() });
     const apiKey = config.model.apiKey;
@@ -72,6 +76,8 @@ export async function createBotHarness(
       agent: config.agent,
       modelSeesImages: config.model.supportsImages,
       followThreads: config.followThreads,
+      usage: config.usage,
+      access,
       logger: silentLogger(),
     });
     return { store, bot };
@@ -80,6 +86,7 @@ export async function createBotHarness(
     fake,
     sandbox,
     config,
+    access,
     databasePath,
     ...build(),
     adapter: new InMemoryAdapter(),
@@ -91,6 +98,7 @@ export async function createBotHarness(
     },
     async close() {
       await harness.bot.stop();
+      access.close();
       await harness.store.close();
       await fake.close();
       await sandbox.cleanup();

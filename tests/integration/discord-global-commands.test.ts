@@ -18,7 +18,7 @@ it("registers the slash commands globally when no server is named", async () => 
   const names = await h.discord.waitFor(() =>
     h.discord.registeredCommands.global.map((command) => command.name),
   );
-  expect(names.sort()).toEqual(["ask", "files", "help", "python", "reset"]);
+  expect(names.sort()).toEqual(["ask", "files", "help", "python", "reset", "usage"]);
   expect(h.discord.registeredCommands.guilds[h.discord.guild.id] ?? []).toEqual([]);
   const ask = h.discord.registeredCommands.global.find((command) => command.name === "ask");
   expect(ask?.options?.map((option) => [option.name, option.type, option.required ?? false])).toEqual([

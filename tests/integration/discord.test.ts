@@ -27,7 +27,7 @@ describe("Discord", () => {
     const names = (h.discord.registeredCommands.guilds[h.discord.guild.id] ?? []).map(
       (command) => command.name,
     );
-    expect(names.sort()).toEqual(["ask", "files", "help", "python", "reset"]);
+    expect(names.sort()).toEqual(["ask", "files", "help", "python", "reset", "usage"]);
   });
 
   it("runs a ```python block sent in a DM and answers in the DM", async () => {

@@ -1,29 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { BotMetrics, sandboxCountsOf } from "../../src/ops/metrics.ts";
-
-/** The sample lines of an exposition, by their `name{labels}`. */
-function samples(text: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    found.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return found;
-}
+import { samplesOf } from "../helpers/prometheus.ts";
 
 describe("BotMetrics", () => {
   it("counts requests by platform and outcome, and times all but repeated deliveries", async () => {
     const metrics = new BotMetrics({ platforms: ["slack"] });
-    let text = samples((await metrics.expose()).body);
+    let text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_requests_total{platform="slack",outcome="done"}')).toBe(0);
     expect(text.get('cib_requests_total{platform="slack",outcome="duplicate"}')).toBe(0);
 
     metrics.requestFinished({ platform: "slack", outcome: "done", durationMs: 1_500 });
     metrics.requestFinished({ platform: "slack", outcome: "duplicate", durationMs: 0 });
     metrics.requestFinished({ platform: "discord", outcome: "failed", durationMs: 200 });
-    text = samples((await metrics.expose()).body);
+    text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_requests_total{platform="slack",outcome="done"}')).toBe(1);
     expect(text.get('cib_requests_total{platform="slack",outcome="duplicate"}')).toBe(1);
     expect(text.get('cib_requests_total{platform="discord",outcome="failed"}')).toBe(1);
@@ -38,7 +28,7 @@ describe("BotMetrics", () => {
     const metrics = new BotMetrics();
     metrics.codeRunFinished({ platform: "web", status: "ok", durationMs: 40 });
     metrics.codeRunFinished({ platform: "web", status: "timeout", durationMs: 120_000 });
-    const text = samples((await metrics.expose()).body);
+    const text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_code_runs_total{platform="web",status="ok"}')).toBe(1);
     expect(text.get('cib_code_run_duration_seconds_sum{platform="web",status="timeout"}')).toBe(120);
     expect(text.get('cib_code_run_duration_seconds_bucket{le="0.05",platform="web",status="ok"}')).toBe(1);
@@ -47,14 +37,14 @@ describe("BotMetrics", () => {
   it("reads the sandbox gauges from the admission at each scrape", async () => {
     const admission = { liveCount: 3, runningCount: 1, waitingCount: 0, pool: { readyCount: 2 } };
     const metrics = new BotMetrics({ sandbox: sandboxCountsOf(admission) });
-    let text = samples((await metrics.expose()).body);
+    let text = samplesOf((await metrics.expose()).body);
     expect(text.get("cib_sandboxes_live")).toBe(3);
     expect(text.get("cib_sandboxes_pooled")).toBe(2);
     expect(text.get("cib_sandbox_runs_running")).toBe(1);
     expect(text.get("cib_sandbox_requests_waiting")).toBe(0);
     admission.waitingCount = 4;
     admission.pool.readyCount = 0;
-    text = samples((await metrics.expose()).body);
+    text = samplesOf((await metrics.expose()).body);
     expect(text.get("cib_sandbox_requests_waiting")).toBe(4);
     expect(text.get("cib_sandboxes_pooled")).toBe(0);
     // Live containers neither pooled nor running code are idle conversations.
@@ -64,12 +54,12 @@ describe("BotMetrics", () => {
   it("times queue waits and container openings as the admission reports them", async () => {
     const admission = { liveCount: 0, runningCount: 0, waitingCount: 0, pool: { readyCount: 0 } };
     const metrics = new BotMetrics({ sandbox: sandboxCountsOf(admission) });
-    let text = samples((await metrics.expose()).body);
+    let text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_sandbox_queue_wait_seconds_count{queue="container"}')).toBe(0);
     metrics.sandbox?.waited("container", 2_000);
     metrics.sandbox?.waited("run", 0);
     metrics.sandbox?.opened("pooled", 40);
-    text = samples((await metrics.expose()).body);
+    text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_sandbox_queue_wait_seconds_sum{queue="container"}')).toBe(2);
     expect(text.get('cib_sandbox_queue_wait_seconds_bucket{le="0.001",queue="run"}')).toBe(1);
     expect(text.get('cib_sandbox_open_seconds_bucket{le="0.05",how="pooled"}')).toBe(1);
@@ -95,7 +85,7 @@ describe("BotMetrics", () => {
       inputTokens: null,
       outputTokens: null,
     });
-    const text = samples((await metrics.expose()).body);
+    const text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_model_calls_total{outcome="ok"}')).toBe(1);
     expect(text.get('cib_model_calls_total{outcome="model_rate_limited"}')).toBe(1);
     expect(text.get('cib_model_errors_total{kind="model_rate_limited"}')).toBe(1);
@@ -108,12 +98,12 @@ describe("BotMetrics", () => {
 
   it("counts platform API errors by kind and rate-limit waits with their time", async () => {
     const metrics = new BotMetrics({ platforms: ["slack", "discord"] });
-    let text = samples((await metrics.expose()).body);
+    let text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_platform_rate_limited_total{platform="discord"}')).toBe(0);
     metrics.platforms.apiError({ platform: "slack", kind: "channel_not_found" });
     metrics.platforms.rateLimited({ platform: "discord", waitMs: 1_500 });
     metrics.platforms.rateLimited({ platform: "discord", waitMs: 500 });
-    text = samples((await metrics.expose()).body);
+    text = samplesOf((await metrics.expose()).body);
     expect(text.get('cib_platform_api_errors_total{platform="slack",kind="channel_not_found"}')).toBe(1);
     expect(text.get('cib_platform_rate_limited_total{platform="discord"}')).toBe(2);
     expect(text.get('cib_platform_rate_limit_wait_seconds_total{platform="discord"}')).toBe(2);

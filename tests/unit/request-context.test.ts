@@ -1,20 +1,6 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.ts";
 import { currentRequestId, inRequest, newRequestId, withRequestId } from "../../src/request-context.ts";
-
-/** A logger whose lines are collected, parsed. */
-function collectingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  // pino writes each line synchronously to a plain stream, so the lines are here as soon as logged.
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: "info", destination: stream }), lines };
-}
+import { collectingLogger } from "../helpers/collecting-logger.ts";
 
 describe("request ids", () => {
   it("are short and distinct", () => {

@@ -150,8 +150,13 @@ describe("sandbox stages in a reply", () => {
       reporting([{ stage: "queued", ahead: 0 }, { stage: "running" }]),
     );
     const model = scriptedModel([
-      { content: "", toolCalls: [{ id: "c1", ...pythonCall("print(1)") }], finishReason: "tool_calls" },
-      { content: "It printed 1.", toolCalls: [], finishReason: "stop" },
+      {
+        content: "",
+        toolCalls: [{ id: "c1", ...pythonCall("print(1)") }],
+        finishReason: "tool_calls",
+        usage: null,
+      },
+      { content: "It printed 1.", toolCalls: [], finishReason: "stop", usage: null },
     ]);
     const { events, sink } = slowRecorder();
     const csv = Buffer.from("a,b\n1,2\n");

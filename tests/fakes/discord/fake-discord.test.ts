@@ -120,6 +120,28 @@ describe("users' messages", () => {
     expect(message.attachments.first()).toMatchObject({ width: 2, height: 3, contentType: "image/png" });
   });
 
+  it("gives members roles: made before login in GUILD_CREATE, after it by GUILD_ROLE_CREATE, listed by id", async () => {
+    const early = fake.addRole("Analysts");
+    const client = await login();
+    const created = nextEvent(client, Events.GuildRoleCreate);
+    const late = fake.addRole("Interns");
+    await created;
+    const member = fake.addUser({ username: "carol" });
+    fake.giveRole(member, early);
+    fake.giveRole(member, late);
+    const received = nextEvent(client, Events.MessageCreate);
+    const wire = fake.userMessage({ author: member, content: "hi" });
+    const [message] = await received;
+    // Discord lists a member's role ids only; @everyone is implied.
+    expect(wire.member?.roles).toEqual([early.id, late.id]);
+    expect(message.member?.roles.cache.map((role) => role.name).sort()).toEqual([
+      "@everyone",
+      "Analysts",
+      "Interns",
+    ]);
+    expect(fake.userMessage({ content: "no roles" }).member?.roles).toEqual([]);
+  });
+
   it("blanks others' guild messages for a client without MESSAGE_CONTENT, unless they mention it", async () => {
     const client = await login({ intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages] });
     const received = nextEvents(client, Events.MessageCreate, 2);

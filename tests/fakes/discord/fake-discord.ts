@@ -12,7 +12,7 @@ import { GatewayServer } from "./gateway.ts";
 import { InteractionStore } from "./interactions.ts";
 import { DEFAULT_MAX_UPLOAD_BYTES } from "./limits.ts";
 import { MessageStore } from "./messages.ts";
-import { channelObject } from "./payloads.ts";
+import { channelObject, roleObject } from "./payloads.ts";
 import { applicationFlags, botToken, PRIVILEGED_INTENTS, Snowflakes } from "./protocol.ts";
 import { RateLimits } from "./rate-limits.ts";
 import { Recorder, type WaitOptions } from "./recorder.ts";
@@ -35,6 +35,7 @@ import type {
   FakeInteractionResponse,
   FakeMessage,
   FakeReaction,
+  FakeRole,
   FakeThread,
   FakeTyping,
   FakeUser,
@@ -263,6 +264,26 @@ export class FakeDiscord {
     return this.parts.world.addUser(options);
   }
 
+  /** A new role in the guild; a connected bot hears of it through GUILD_ROLE_CREATE. */
+  addRole(name: string): FakeRole {
+    const { world, gateway } = this.parts;
+    const made = world.addRole(name);
+    const role = roleObject(made, world.roles.length + 1);
+    if (gateway.hasSession()) {
+      gateway.dispatch(
+        "GUILD_ROLE_CREATE",
+        { guild_id: world.guild.id, role },
+        { inGuild: true, contentGated: false },
+      );
+    }
+    return made;
+  }
+
+  /** Gives a member a role: their messages' and commands' `member.roles` list it from now on. */
+  giveRole(user: FakeUser, role: FakeRole): void {
+    this.parts.world.giveRole(user.id, role.id);
+  }
+
   /** A new text channel in the guild; a connected bot hears of it through CHANNEL_CREATE. */
   addChannel(name: string): FakeChannel {
     const { world, gateway } = this.parts;
@@ -361,6 +382,15 @@ export class FakeDiscord {
   /** Cuts the connection (the client sees 1006), or closes it with `code`; the session stays resumable. */
   dropConnection(options: { code?: number } = {}): void {
     this.parts.gateway.drop(options.code);
+  }
+
+  /** New gateway connections wait, unanswered, as in an outage, until released. */
+  holdConnections(): void {
+    this.parts.gateway.holdConnections();
+  }
+
+  releaseConnections(): void {
+    this.parts.gateway.releaseConnections();
   }
 
   /** Op 7 RECONNECT: the client should reconnect and RESUME. */

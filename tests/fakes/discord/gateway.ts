@@ -5,9 +5,11 @@
  * RECONNECT, op 9 INVALID_SESSION, a close code, or a dropped socket. Dispatches go to every
  * live session whose intents cover them; MESSAGE_CONTENT decides whether content is blanked.
  */
+
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
+import { HeldConnections } from "../held-connections.ts";
 import { GatewayConnection } from "./gateway-connection.ts";
 import { guildCreateObject, readyObject } from "./payloads.ts";
 import {
@@ -60,6 +62,8 @@ export class GatewayServer {
   private readonly sessions = new Map<string, Session>();
   private readonly connections = new Set<GatewayConnection>();
   private readonly sent: Array<{ t: string; d: unknown; flags: DispatchFlags }> = [];
+  /** A network outage a test can start and end. */
+  private readonly outage = new HeldConnections();
 
   constructor(private readonly ctx: GatewayContext) {
     this.url = `${ctx.wsOrigin}${GATEWAY_PATH}`;
@@ -73,7 +77,17 @@ export class GatewayServer {
       socket.end(`HTTP/1.1 ${refusal}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
+    const upgrade = () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
+    this.outage.admit(upgrade);
+  }
+
+  /** New connections wait, unanswered, until `releaseConnections`. */
+  holdConnections(): void {
+    this.outage.hold();
+  }
+
+  releaseConnections(): void {
+    this.outage.release();
   }
 
   /** Whether a session exists that a test's dispatch can reach (now or on resume). */

@@ -3,7 +3,7 @@
  * READY objects Discord sends, built from the world's state.
  */
 import { API_VERSION, ChannelType, EVERYONE_PERMISSIONS, snowflakeTime } from "./protocol.ts";
-import type { FakeChannel, FakeUser } from "./types.ts";
+import type { FakeChannel, FakeRole, FakeUser } from "./types.ts";
 import { isoTime } from "./wire.ts";
 import type {
   WireApplication,
@@ -68,12 +68,21 @@ function role(id: string, name: string, position: number, permissions: string, b
   };
 }
 
-/** `@everyone` has the guild's id, as in Discord; the bot's managed role adds nothing to it. */
+/**
+ * `@everyone` has the guild's id, as in Discord; the bot's managed role adds nothing to it, and
+ * neither do the roles tests make (they only tell members apart).
+ */
 export function rolesObject(world: World): WireRole[] {
   return [
     role(world.guild.id, "@everyone", 0, EVERYONE_PERMISSIONS),
     role(world.botRoleId, world.botUser.username, 1, EVERYONE_PERMISSIONS, world.botUser.id),
+    ...world.roles.map((made, index) => roleObject(made, index + 2)),
   ];
+}
+
+/** A role tests made, with no permissions of its own. */
+export function roleObject(made: FakeRole, position: number): WireRole {
+  return role(made.id, made.name, position, "0");
 }
 
 export function threadMemberObject(thread: FakeChannel, userId: string, joinedAt: string): WireThreadMember {

@@ -46,6 +46,12 @@ export interface FakeChannel {
   owner_id: string | undefined;
 }
 
+/** A role a test made in the guild (besides `@everyone` and the bot's managed role). */
+export interface FakeRole {
+  id: string;
+  name: string;
+}
+
 export interface FakeGuild {
   id: string;
   name: string;

@@ -4,7 +4,7 @@
  * routes read it.
  */
 import { ChannelType, type Snowflakes, snowflakeTime } from "./protocol.ts";
-import type { FakeApplication, FakeChannel, FakeGuild, FakeUser } from "./types.ts";
+import type { FakeApplication, FakeChannel, FakeGuild, FakeRole, FakeUser } from "./types.ts";
 import { isoTime } from "./wire.ts";
 
 export interface ChannelMeta {
@@ -35,7 +35,10 @@ export class World {
   readonly users = new Map<string, FakeUser>();
   readonly channels = new Map<string, FakeChannel>();
   readonly meta = new Map<string, ChannelMeta>();
+  /** Roles tests made, in the order made (their positions above the bot's role). */
+  readonly roles: FakeRole[] = [];
   private readonly joinedAt = new Map<string, string>();
+  private readonly memberRoles = new Map<string, string[]>();
 
   constructor(
     private readonly ids: Snowflakes,
@@ -138,8 +141,20 @@ export class World {
     return this.joinedAt.get(userId) ?? isoTime(snowflakeTime(this.guild.id));
   }
 
+  /** A member's role ids, as Discord lists them: `@everyone` is implied, never listed. */
   rolesOf(userId: string): string[] {
-    return userId === this.botUser.id ? [this.botRoleId] : [];
+    return userId === this.botUser.id ? [this.botRoleId] : [...(this.memberRoles.get(userId) ?? [])];
+  }
+
+  addRole(name: string): FakeRole {
+    const role = { id: this.ids.next(), name };
+    this.roles.push(role);
+    return role;
+  }
+
+  giveRole(userId: string, roleId: string): void {
+    const roles = this.memberRoles.get(userId) ?? [];
+    if (!roles.includes(roleId)) this.memberRoles.set(userId, [...roles, roleId]);
   }
 
   private put(channel: FakeChannel, autoArchiveDuration: number): FakeChannel {

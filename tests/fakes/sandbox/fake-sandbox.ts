@@ -37,6 +37,8 @@ export interface FakeSandboxOptions {
 
 export class FakeSandbox implements Sandbox {
   readonly limits: SandboxLimits;
+  /** Every key a session was asked for, in order: a refused request must leave none. */
+  readonly acquired: string[] = [];
   private readonly book = new ScriptBook();
   private readonly states = new Map<string, SessionState>();
   private readonly sessions = new Map<string, FakeSession>();
@@ -55,6 +57,7 @@ export class FakeSandbox implements Sandbox {
   }
 
   async acquire(key: string): Promise<FakeSession> {
+    this.acquired.push(key);
     const existing = this.sessions.get(key);
     if (existing && !existing.closed) return existing;
     let state = this.states.get(key);

@@ -180,6 +180,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     disconnect: (reason = "refresh_requested") => sockets.disconnect(reason),
     dropSockets: () => sockets.dropAll(),
+    holdConnections: () => sockets.holdConnections(),
+    releaseConnections: () => sockets.releaseConnections(),
 
     eventCallback: (event, callbackOptions = {}) => eventCallback(app, event, callbackOptions.eventId),
     postSignedEvent(url, body, signOptions) {

@@ -3,9 +3,11 @@
  * the `hello` greeting, envelopes waiting for the client's `{ envelope_id, payload }` ack,
  * and the `disconnect` message that makes the SDK fetch a new URL and reconnect.
  */
+
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
+import { HeldConnections } from "../held-connections.ts";
 import {
   type AppIdentity,
   disconnectMessage,
@@ -42,6 +44,8 @@ export class SocketModeServer {
   private readonly pendingAcks = new Map<string, PendingAck>();
   private urlCount = 0;
   private accepted = 0;
+  /** A network outage a test can start and end. */
+  private readonly outage = new HeldConnections();
 
   constructor(
     private readonly wsOrigin: string,
@@ -62,7 +66,17 @@ export class SocketModeServer {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    const upgrade = () => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.outage.admit(upgrade);
+  }
+
+  /** New connections wait, unanswered, until `releaseConnections`. */
+  holdConnections(): void {
+    this.outage.hold();
+  }
+
+  releaseConnections(): void {
+    this.outage.release();
   }
 
   connectionsAccepted(): number {

@@ -193,6 +193,9 @@ export interface FakeSlack {
   disconnect(reason?: string): Promise<void>;
   /** Cuts every connection without a close frame, as a network failure would. */
   dropSockets(): void;
+  /** New Socket Mode connections wait, unanswered, as in an outage, until released. */
+  holdConnections(): void;
+  releaseConnections(): void;
 
   /** The Events API body Slack posts for `event` (`type: "event_callback"`). */
   eventCallback(event: object, options?: { eventId?: string }): Record<string, unknown>;
