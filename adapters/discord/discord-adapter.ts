@@ -23,6 +23,7 @@ import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/plat
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
 import type { ReplySurface } from "../../src/present/surface.ts";
+import { newRequestId, withRequestId } from "../../src/request-context.ts";
 import {
   codeModal,
   commandDefinitions,
@@ -94,8 +95,13 @@ export class DiscordAdapter implements ChatAdapter {
       rest: { api: config.apiUrl, timeout: 30_000 },
     });
     watchDiscordRest(client, (what) => tellPlatformObservers(this.observers, logger, what));
-    client.on(Events.MessageCreate, (message) => void this.onMessage(handler, message));
-    client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(handler, interaction));
+    // Each event starts a request whose id every log line about it carries (src/request-context.ts).
+    client.on(Events.MessageCreate, (message) =>
+      withRequestId(newRequestId(), () => void this.onMessage(handler, message)),
+    );
+    client.on(Events.InteractionCreate, (interaction) =>
+      withRequestId(newRequestId(), () => void this.onInteraction(handler, interaction)),
+    );
     client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));
     client.on(Events.ShardDisconnect, (event, shard) =>
       logger.warn({ code: event.code, shard }, "Discord gateway disconnected"),

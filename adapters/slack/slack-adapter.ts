@@ -10,6 +10,7 @@ import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/plat
 import { HELP_TEXT } from "../../src/bot/user-messages.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
+import { newRequestId, withRequestId } from "../../src/request-context.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { codeBlock, escapeMrkdwn, markdownToMrkdwn, SLACK_FORMATTING } from "./format.ts";
 import {
@@ -71,9 +72,16 @@ export class SlackAdapter implements ChatAdapter {
       teamId: String(auth.team_id ?? ""),
       ignoreOtherBots: config.ignoreOtherBots,
     };
-    app.event("app_mention", async ({ event, body }) => this.onEvent(handler, event, body));
-    app.event("message", async ({ event, body }) => this.onEvent(handler, event, body));
-    app.command(config.slashCommand, async (args) => this.onCommand(handler, args));
+    // Each event starts a request whose id every log line about it carries (src/request-context.ts).
+    app.event("app_mention", async ({ event, body }) =>
+      withRequestId(newRequestId(), () => this.onEvent(handler, event, body)),
+    );
+    app.event("message", async ({ event, body }) =>
+      withRequestId(newRequestId(), () => this.onEvent(handler, event, body)),
+    );
+    app.command(config.slashCommand, async (args) =>
+      withRequestId(newRequestId(), () => this.onCommand(handler, args)),
+    );
     app.error(async (error) => {
       logger.error({ err: error }, "Slack listener failed");
     });
@@ -101,6 +109,10 @@ export class SlackAdapter implements ChatAdapter {
         : null;
     const parsed = parseSlackEvent(event, teamId, this.identity);
     if (!parsed) return;
+    this.options.logger.debug(
+      { delivery: parsed.deliveryId, user: parsed.userId, channel: parsed.channel },
+      "Slack message received",
+    );
     const incoming = toIncoming(parsed, (file) => this.attachment(file));
     // Asked before anything the channel would see: no reaction, no download, no thread.
     const access = handler.admit(incoming);

@@ -15,6 +15,7 @@ import { FatalError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
 import type { ReplySink } from "../../src/present/reply-events.ts";
+import { newRequestId, withRequestId } from "../../src/request-context.ts";
 import { WEB_FORMATTING } from "./format.ts";
 import { isLoopback, type WebConfig } from "./web-config.ts";
 import { WebConversations } from "./web-conversations.ts";
@@ -112,7 +113,8 @@ export class WebAdapter implements ChatAdapter {
 
   private actions(handler: MessageHandler, conversations: WebConversations): WebChatActions {
     return {
-      send: (id, form) => this.send(handler, conversations, id, form),
+      // Each message starts a request whose id every log line about it carries.
+      send: (id, form) => withRequestId(newRequestId(), () => this.send(handler, conversations, id, form)),
       cancel: (id) => handler.cancel(conversationKey(id)),
       delete: async (id) => {
         this.deleting.add(id);

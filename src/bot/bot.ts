@@ -13,6 +13,7 @@ import type { Logger } from "../logger.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
+import { inRequest } from "../request-context.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { ExecutionStatus, SandboxFile } from "../sandbox/types.ts";
 import type { ConversationMessage, Store, UsageCounters, UsageOutcome } from "../store/types.ts";
@@ -113,6 +114,16 @@ export class Bot implements MessageHandler {
 
   /** Handles one message; resolves when its reply is complete (after any queued ones before it). */
   async handle(message: IncomingMessage, sink: ReplySink, formatting: ChatFormatting): Promise<void> {
+    // Every log line of this request, down to the sandbox run, names it (the adapter's id when
+    // it gave one at the platform event).
+    return inRequest(() => this.handleRequest(message, sink, formatting));
+  }
+
+  private async handleRequest(
+    message: IncomingMessage,
+    sink: ReplySink,
+    formatting: ChatFormatting,
+  ): Promise<void> {
     if (this.stopping) return;
     const key = conversationKeyString(message.conversation);
     if (!message.addressed && !(await this.followsThread(key))) return;

@@ -1,5 +1,6 @@
 /** Texts the bot says on its own behalf: help, and failures turned into what to do next. */
 import { BotError } from "../errors.ts";
+import { currentRequestId } from "../request-context.ts";
 
 export const HELP_TEXT = [
   "I run Python for you in a private sandbox that remembers this thread: variables, imports and files stay.",
@@ -16,8 +17,13 @@ export const NO_MODEL_TEXT =
 
 export function userTextFor(error: unknown): { code: string; text: string } {
   if (error instanceof BotError) return { code: error.code, text: error.message };
+  // The id lets an admin find this request's log lines when someone reports it.
+  const request = currentRequestId();
   return {
     code: "internal",
-    text: "Something went wrong on my side while handling this message. It was logged; please try again.",
+    text:
+      "Something went wrong on my side while handling this message. It was logged" +
+      (request ? ` (reference ${request})` : "") +
+      "; please try again.",
   };
 }

@@ -11,7 +11,7 @@ import { createChatModel } from "../../src/agent/model-client.ts";
 import { Bot } from "../../src/bot/bot.ts";
 import { InMemoryAdapter } from "../../src/bot/in-memory-adapter.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
@@ -28,6 +28,8 @@ export interface HarnessSandbox {
 export interface BotHarnessOptions {
   /** Runs the bot on this sandbox instead of a fresh Docker one; the harness shuts it down on close. */
   sandbox?: Sandbox;
+  /** Where the bot, the model client and the Docker sandbox log; silent by default. */
+  logger?: Logger;
 }
 
 export interface BotHarness {
@@ -53,9 +55,10 @@ export async function createBotHarness(
 ): Promise<BotHarness> {
   const fake = await startFakeOpenAI();
   const given = options.sandbox;
+  const logger = options.logger ?? silentLogger();
   const sandbox: HarnessSandbox = given
     ? { manager: given, cleanup: () => given.shutdown() }
-    : await createTestSandbox();
+    : await createTestSandbox({}, undefined, logger.child({ component: "sandbox" }));
   const databasePath = path.join(await mkdtemp(path.join(tmpdir(), "cib-bot-")), "bot.sqlite");
   const config = loadConfig({
     ...(withModel ? { OPENAI_API_KEY: fake.apiKey, OPENAI_BASE_URL: fake.baseURL } : {}),
@@ -72,13 +75,18 @@ export async function createBotHarness(
     const bot = new Bot({
       store,
       sandbox: sandbox.manager,
-      model: apiKey ? createChatModel({ config: { ...config.model, apiKey }, logger: silentLogger() }) : null,
+      model: apiKey
+        ? createChatModel({
+            config: { ...config.model, apiKey },
+            logger: logger.child({ component: "model" }),
+          })
+        : null,
       agent: config.agent,
       modelSeesImages: config.model.supportsImages,
       followThreads: config.followThreads,
       usage: config.usage,
       access,
-      logger: silentLogger(),
+      logger: logger.child({ component: "bot" }),
     });
     return { store, bot };
   };

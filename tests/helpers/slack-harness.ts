@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:net";
 import { SlackAdapter } from "../../adapters/slack/slack-adapter.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
@@ -38,14 +38,15 @@ export async function createSlackHarness(
     env?: Record<string, string>;
     /** Runs on this sandbox instead of a fresh Docker one. */
     sandbox?: Sandbox;
+    /** Where the adapter and the bot log; silent by default. */
+    logger?: Logger;
   } = {},
 ): Promise<SlackHarness> {
   const slack = await startFakeSlack();
-  const bot = await createBotHarness(
-    { MAX_ATTACHMENT_MB: "1", ...options.env },
-    true,
-    options.sandbox ? { sandbox: options.sandbox } : {},
-  );
+  const bot = await createBotHarness({ MAX_ATTACHMENT_MB: "1", ...options.env }, true, {
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const port = await freePort();
   const http = options.mode === "http";
   const adapter = new SlackAdapter({
@@ -58,7 +59,7 @@ export async function createSlackHarness(
       slashCommand: "/python",
       ignoreOtherBots: true,
     },
-    logger: silentLogger(),
+    logger: options.logger?.child({ platform: "slack" }) ?? silentLogger(),
     progressIntervalMs: 200,
   });
   await adapter.start(bot.bot);
