@@ -12,6 +12,7 @@ import { type RunningOps, startOps } from "./ops/start-ops.ts";
 import { createAdapters, loadBotConfig } from "./platforms.ts";
 import { createBotRuntime } from "./runtime.ts";
 import { createDocker } from "./sandbox/open-sandbox.ts";
+import { botVersion } from "./version.ts";
 
 export const BOT_SCOPE = "bot";
 
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
     runtime.sandbox.startReaper();
     await runtime.sandbox.startPool();
     const adapters = createAdapters(platforms, config, logger);
+    runtime.platforms.push(...adapters.map((adapter) => adapter.platform));
     if (adapters.length === 0) {
       logger.error(
         "no chat platform is configured and WEB_ENABLED=false turns the web chat off: set SLACK_BOT_TOKEN and " +
@@ -74,7 +76,7 @@ async function main(): Promise<number> {
       await ops?.close();
       throw error;
     }
-    logger.info({ platforms: adapters.map((a) => a.platform) }, "bot running");
+    logger.info({ platforms: adapters.map((a) => a.platform), version: botVersion() }, "bot running");
     // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.
     for (const adapter of adapters) {
       if (adapter.url) process.stdout.write(`Web chat: ${adapter.url}\n`);

@@ -11,6 +11,7 @@ import { openSandbox } from "./sandbox/open-sandbox.ts";
 import type { SandboxManager } from "./sandbox/session-manager.ts";
 import { openSqliteStore } from "./store/sqlite-store.ts";
 import type { Store } from "./store/types.ts";
+import { botVersion } from "./version.ts";
 
 export interface BotRuntime {
   bot: Bot;
@@ -18,6 +19,8 @@ export interface BotRuntime {
   sandbox: SandboxManager;
   /** Null when no LLM is configured. */
   model: ChatModel | null;
+  /** The chat platforms being served, as the admins' `status` reports them; main.ts fills it. */
+  platforms: string[];
   /** Stops the bot, detaches from sandboxes (they keep running for the next start) and closes the store. */
   close(): Promise<void>;
 }
@@ -53,6 +56,8 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
     if (!model) logger.warn("OPENAI_API_KEY is not set: only ```python blocks and commands will work");
     // Made last, so a failure above leaves no policy-file watcher behind.
     const access = createAccessGate(config.access, { logger: logger.child({ component: "access" }) });
+    // Filled by main.ts once it has made the adapters, for the admins' `status`.
+    const platforms: string[] = [];
     const bot = new Bot({
       store,
       sandbox,
@@ -62,6 +67,22 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       followThreads: config.followThreads,
       usage: config.usage,
       access,
+      status: {
+        version: botVersion(),
+        startedAt: Date.now(),
+        platforms: () => platforms,
+        sandbox: () => {
+          const { admission } = sandbox;
+          return {
+            live: admission.liveCount,
+            pooled: admission.pool.readyCount,
+            running: admission.runningCount,
+            waiting: admission.waitingCount,
+            maxLive: config.sandbox.maxLive,
+            maxRunning: config.sandbox.maxRunning,
+          };
+        },
+      },
       logger: logger.child({ component: "bot" }),
     });
     return {
@@ -69,6 +90,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       store,
       sandbox,
       model,
+      platforms,
       async close() {
         await bot.stop();
         access.close();

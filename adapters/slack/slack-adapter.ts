@@ -182,9 +182,10 @@ export class SlackAdapter implements ChatAdapter {
       await respond({
         response_type: "ephemeral",
         text:
-          parsed.command === "usage"
-            ? `To see your usage and limits, send \`${this.options.config.slashCommand} usage\` in a DM with me, ` +
-              `or mention me in a thread: \`@${this.botName()} usage\`.`
+          parsed.command === "usage" || parsed.command === "status"
+            ? `To see ${parsed.command === "usage" ? "your usage and limits" : "the bot's status"}, send ` +
+              `\`${this.options.config.slashCommand} ${parsed.command}\` in a DM with me, ` +
+              `or mention me in a thread: \`@${this.botName()} ${parsed.command}\`.`
             : `Each ${this.options.config.slashCommand} starts a fresh session in its own thread, so there is nothing to ` +
               `${parsed.command} here. To ${what}, mention me in the thread: \`@${this.botName()} ${parsed.command}\`.`,
       });

@@ -1,12 +1,14 @@
 /**
- * The one-word commands, on every platform: `help` and `usage` answer from what the bot
- * knows and start no sandbox; `files` and `reset` act on the conversation's sandbox.
+ * The one-word commands, on every platform: `help`, `usage` and the admins' `status` answer
+ * from what the bot knows and start no sandbox; `files` and `reset` act on the conversation's
+ * sandbox.
  */
 import type { ReplySink } from "../present/reply-events.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Store } from "../store/types.ts";
 import type { UsageGuard, UsageUser } from "../usage/usage-guard.ts";
 import type { BotCommand } from "./incoming-message.ts";
+import { STATUS_FOR_ADMINS_TEXT } from "./status-report.ts";
 import { HELP_TEXT } from "./user-messages.ts";
 
 export interface CommandContext {
@@ -18,6 +20,8 @@ export interface CommandContext {
   store: Store;
   sandbox: Sandbox;
   usage: UsageGuard;
+  /** The admin's `status` answer, asked for only when an admin asks. */
+  status: () => Promise<string>;
   emit: ReplySink;
 }
 
@@ -30,6 +34,11 @@ export async function runCommand(command: BotCommand, context: CommandContext): 
       return void (await emit({
         type: "text",
         text: await context.usage.summary(context.user, context.admin),
+      }));
+    case "status":
+      return void (await emit({
+        type: "text",
+        text: context.admin ? await context.status() : STATUS_FOR_ADMINS_TEXT,
       }));
     case "reset": {
       const session = await context.sandbox.acquire(context.key);

@@ -27,6 +27,7 @@ import { ConversationQueue } from "./conversation-queue.ts";
 import { extractDirectCode, runDirectly } from "./direct-run.ts";
 import { describeFiles } from "./file-previews.ts";
 import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
+import { type StatusSource, statusReport } from "./status-report.ts";
 import { admitUsage, usageUser } from "./usage-admission.ts";
 import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
 
@@ -45,6 +46,8 @@ export interface BotOptions {
   access?: AccessGate;
   /** Limits and prices; no limits when absent. Usage is recorded either way. */
   usage?: UsageConfig;
+  /** What the admins' `status` command reports beyond the store: version, platforms, sandboxes. */
+  status?: StatusSource;
   logger: Logger;
   now?: () => number;
 }
@@ -293,6 +296,14 @@ export class Bot implements MessageHandler {
         store,
         sandbox,
         usage: this.usage,
+        status: () =>
+          statusReport({
+            source: this.options.status ?? null,
+            store,
+            model: this.options.model?.name ?? null,
+            prices: (this.options.usage ?? NO_USAGE_LIMITS).prices,
+            now: this.now(),
+          }),
         emit,
       });
     }

@@ -4,7 +4,7 @@
  */
 import type { BotCommand } from "./incoming-message.ts";
 
-const COMMAND_WORDS: readonly BotCommand[] = ["reset", "files", "help", "usage"];
+const COMMAND_WORDS: readonly BotCommand[] = ["reset", "files", "help", "usage", "status"];
 
 /** `reset`, `files`, `help` or `usage` alone (any case, mention already removed) is a command. */
 export function parseCommandWord(text: string): BotCommand | undefined {

@@ -37,7 +37,7 @@ export interface Attachment {
   fetch: (maxBytes: number, signal?: AbortSignal) => Promise<Buffer>;
 }
 
-export type BotCommand = "reset" | "files" | "help" | "usage";
+export type BotCommand = "reset" | "files" | "help" | "usage" | "status";
 
 export interface IncomingMessage {
   /** The platform's id for this delivery (event id, message id): a repeat is handled once. */

@@ -11,9 +11,9 @@ import type { AccessGate } from "../../src/access/access-decision.ts";
 import { createChatModel } from "../../src/agent/model-client.ts";
 import { Bot, type BotObserver, type RequestOutcome, type RequestUsageReport } from "../../src/bot/bot.ts";
 import { InMemoryAdapter } from "../../src/bot/in-memory-adapter.ts";
+import type { StatusSource } from "../../src/bot/status-report.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
-import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite-store.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai/fake-openai-server.ts";
 import { FakeSandbox } from "../fakes/sandbox/fake-sandbox.ts";
@@ -43,6 +43,8 @@ export interface UsageHarnessOptions {
   now?: number;
   /** For the model client, to see what it logs. */
   modelLogger?: Logger;
+  /** What the admins' `status` reports beyond the store. */
+  status?: StatusSource;
 }
 
 export async function createUsageHarness(options: UsageHarnessOptions = {}): Promise<UsageHarness> {
@@ -58,22 +60,12 @@ export async function createUsageHarness(options: UsageHarnessOptions = {}): Pro
     ...options.env,
   });
   const sandbox = new FakeSandbox();
-  const acquired: string[] = [];
-  const counting: Sandbox = {
-    limits: sandbox.limits,
-    acquire: (key) => {
-      acquired.push(key);
-      return sandbox.acquire(key);
-    },
-    close: (key) => sandbox.close(key),
-    shutdown: () => sandbox.shutdown(),
-  };
   const store = openSqliteStore({ path: databasePath, logger: silentLogger() });
   const clock = { now: options.now ?? Date.now() };
   const apiKey = fake.apiKey;
   const bot = new Bot({
     store,
-    sandbox: counting,
+    sandbox,
     model: createChatModel({
       config: { ...config.model, apiKey },
       logger: options.modelLogger ?? silentLogger(),
@@ -82,6 +74,7 @@ export async function createUsageHarness(options: UsageHarnessOptions = {}): Pro
     modelSeesImages: false,
     usage: config.usage,
     ...(options.access ? { access: options.access } : {}),
+    ...(options.status ? { status: options.status } : {}),
     logger: silentLogger(),
     now: () => clock.now,
   });
@@ -98,7 +91,7 @@ export async function createUsageHarness(options: UsageHarnessOptions = {}): Pro
   return {
     fake,
     sandbox,
-    acquired,
+    acquired: sandbox.acquired,
     config,
     databasePath,
     store,
