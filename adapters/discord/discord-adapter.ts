@@ -20,6 +20,7 @@ import {
 import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
 import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/platform-observer.ts";
+import { answersPrivately } from "../../src/bot/private-answer.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
 import type { ReplySurface } from "../../src/present/surface.ts";
@@ -33,6 +34,7 @@ import {
 } from "./discord-commands.ts";
 import type { DiscordConfig } from "./discord-config.ts";
 import { downloadDiscordFile } from "./discord-files.ts";
+import { commandConversation, replyPrivately } from "./discord-private-reply.ts";
 import { gatewayReady, watchDiscordRest } from "./discord-signals.ts";
 import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
 import { interactionView, messageView } from "./discord-views.ts";
@@ -223,14 +225,19 @@ export class DiscordAdapter implements ChatAdapter {
         await interaction.showModal(codeModal());
         return;
       }
+      if (request.kind === "command" && answersPrivately(request.command)) {
+        // `/usage` needs no thread: the answer is for the person who asked, only.
+        const message = this.interactionMessage(interaction, interaction.commandName, {
+          command: request.command,
+          conversation: commandConversation(interaction),
+        });
+        return await replyPrivately(handler, interaction, message);
+      }
       if (request.kind === "command") {
         const channel = interaction.channel;
         if (!channel?.isThread() && !channel?.isDMBased()) {
           await interaction.reply({
-            content:
-              request.command === "usage"
-                ? "Use `/usage` inside one of your conversation threads, or in a DM with me."
-                : `Each conversation lives in its own thread: use \`/${request.command}\` inside the thread you want to ${request.command === "reset" ? "start over" : "list the files of"}.`,
+            content: `Each conversation lives in its own thread: use \`/${request.command}\` inside the thread you want to ${request.command === "reset" ? "start over" : "list the files of"}.`,
             flags: MessageFlags.Ephemeral,
           });
           return;

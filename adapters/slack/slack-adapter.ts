@@ -7,6 +7,7 @@ import { type AllMiddlewareArgs, App, type SlackCommandMiddlewareArgs } from "@s
 import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
 import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/platform-observer.ts";
+import { answersPrivately, privateAnswer } from "../../src/bot/private-answer.ts";
 import { HELP_TEXT } from "../../src/bot/user-messages.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
@@ -177,17 +178,38 @@ export class SlackAdapter implements ChatAdapter {
       await respond({ response_type: "ephemeral", text: markdownToMrkdwn(HELP_TEXT) });
       return;
     }
+    const deliveryId = `command:${String((body as { trigger_id?: unknown }).trigger_id ?? Date.now())}`;
+    if (answersPrivately(parsed.command)) {
+      // `usage` and `status` need no thread: the answer is for the person who asked, only.
+      const answer = await privateAnswer(
+        handler,
+        {
+          deliveryId,
+          conversation: {
+            platform: "slack",
+            workspace: parsed.teamId,
+            channel: parsed.channel,
+            thread: "command",
+          },
+          author: { id: parsed.userId },
+          place: parsed.place,
+          text: parsed.text,
+          attachments: [],
+          addressed: true,
+          ...(parsed.command ? { command: parsed.command } : {}),
+        },
+        SLACK_FORMATTING,
+      );
+      if (answer) await respond({ response_type: "ephemeral", text: markdownToMrkdwn(answer) });
+      return;
+    }
     if (parsed.command && !isDm) {
       const what = parsed.command === "reset" ? "start that thread over" : "list that thread's files";
       await respond({
         response_type: "ephemeral",
         text:
-          parsed.command === "usage" || parsed.command === "status"
-            ? `To see ${parsed.command === "usage" ? "your usage and limits" : "the bot's status"}, send ` +
-              `\`${this.options.config.slashCommand} ${parsed.command}\` in a DM with me, ` +
-              `or mention me in a thread: \`@${this.botName()} ${parsed.command}\`.`
-            : `Each ${this.options.config.slashCommand} starts a fresh session in its own thread, so there is nothing to ` +
-              `${parsed.command} here. To ${what}, mention me in the thread: \`@${this.botName()} ${parsed.command}\`.`,
+          `Each ${this.options.config.slashCommand} starts a fresh session in its own thread, so there is nothing to ` +
+          `${parsed.command} here. To ${what}, mention me in the thread: \`@${this.botName()} ${parsed.command}\`.`,
       });
       return;
     }
@@ -207,7 +229,7 @@ export class SlackAdapter implements ChatAdapter {
       thread = threadTs;
     }
     const incoming: IncomingMessage = {
-      deliveryId: `command:${String((body as { trigger_id?: unknown }).trigger_id ?? Date.now())}`,
+      deliveryId,
       conversation: { platform: "slack", workspace: parsed.teamId, channel: parsed.channel, thread },
       author: { id: parsed.userId },
       place: parsed.place,
