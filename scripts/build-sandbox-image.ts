@@ -16,6 +16,7 @@ import { errorMessage } from "../src/errors.ts";
 import { createLogger } from "../src/logger.ts";
 import { ensureSandboxImage } from "../src/sandbox/image-builder.ts";
 import { DEFAULT_SANDBOX_REPOSITORY } from "../src/sandbox/image-tag.ts";
+import { abortOnInterrupt } from "./interrupt.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,15 +26,7 @@ const { values } = parseArgs({
   },
 });
 
-const controller = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    console.error(`received ${signal}; stopping the build`);
-    controller.abort(new Error(`interrupted by ${signal}`));
-    // A second signal ends the process at once.
-    process.once(signal, () => process.exit(130));
-  });
-}
+const signal = abortOnInterrupt("the build");
 
 const started = Date.now();
 try {
@@ -44,7 +37,7 @@ try {
     repository: values.repository,
     logger: createLogger({ level: config.logLevel }),
     onProgress: (line) => console.log(line),
-    signal: controller.signal,
+    signal,
     force: values.force,
     debianMirror: values["debian-mirror"] ?? config.sandbox.debianMirror,
   });

@@ -39,6 +39,11 @@ export interface SandboxConfig {
   /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
   retentionMs: number;
   debianMirror: string;
+  /**
+   * Which bot's sandboxes these are, in their labels: a bot adopts, cleans up and lists only its
+   * own scope's, so two bots on one Docker engine keep apart.
+   */
+  scope: string;
 }
 
 export interface ModelConfig {
@@ -223,7 +228,18 @@ function readSandbox(read: EnvReader): SandboxConfig {
     poolSize: read.number("SANDBOX_POOL_SIZE", 2, 0, 100),
     retentionMs: read.number("SESSION_RETENTION_DAYS", 7, 0, 3650, false) * 86_400_000,
     debianMirror: read.string("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
+    scope: readScope(read),
   };
+}
+
+function readScope(read: EnvReader): string {
+  const scope = read.string("SANDBOX_SCOPE", "bot");
+  // It becomes part of container names and labels: keep it to what Docker accepts everywhere.
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(scope)) {
+    read.problem(`SANDBOX_SCOPE=${scope} must be 1 to 32 lowercase letters, digits or dashes.`);
+    return "bot";
+  }
+  return scope;
 }
 
 function readModel(read: EnvReader): ModelConfig {

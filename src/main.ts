@@ -14,8 +14,6 @@ import { createBotRuntime } from "./runtime.ts";
 import { createDocker } from "./sandbox/open-sandbox.ts";
 import { botVersion } from "./version.ts";
 
-export const BOT_SCOPE = "bot";
-
 async function main(): Promise<number> {
   let loaded: ReturnType<typeof loadBotConfig>;
   try {
@@ -29,7 +27,7 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   try {
     const runtime = await createBotRuntime(config, {
-      scope: BOT_SCOPE,
+      scope: config.sandbox.scope,
       logger,
       onBuildProgress: (line) => logger.info({ line }, "building the sandbox image (first start only)"),
     });

@@ -34,7 +34,8 @@ export function readWebConfig(read: EnvReader, otherPlatformConfigured: boolean)
     read.problem(
       `WEB_HOST=${host} makes the web chat reachable from other machines, so it needs WEB_TOKEN: set ` +
         "WEB_TOKEN to a long random secret (for example the output of `openssl rand -hex 32`), " +
-        `or leave WEB_HOST at ${DEFAULT_WEB_HOST}.`,
+        `or leave WEB_HOST at ${DEFAULT_WEB_HOST}. Under docker compose the web chat listens on every ` +
+        "interface of its container (the host publishes it on loopback only), so put WEB_TOKEN in .env there.",
     );
   }
   return { host, port, token };

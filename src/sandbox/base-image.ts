@@ -5,8 +5,19 @@ import { FatalError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { describeExit, runProcess, startProcess } from "./child-process.ts";
 
-export const SLIM_BASE_IMAGE = "debian:bookworm-slim";
-export const DEBOOTSTRAP_BASE_IMAGE = "code-interpreter-bot-base:bookworm";
+/** The Debian releases our images build on: the sandbox on bookworm, the bot itself on trixie. */
+export type DebianSuite = "bookworm" | "trixie";
+
+/** Docker Hub's official slim image of a suite. */
+export function slimBaseImage(suite: DebianSuite): string {
+  return `debian:${suite}-slim`;
+}
+
+/** Our stand-in for the slim image, made here with debootstrap when Docker Hub cannot be reached. */
+export function debootstrapBaseImage(suite: DebianSuite): string {
+  return `code-interpreter-bot-base:${suite}`;
+}
+
 export const DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
 const SECURITY_MIRROR = "http://deb.debian.org/debian-security";
 const DOCKER_HINT = "install Docker (apt-get install docker.io) or run scripts/ensure-docker.sh";
@@ -16,6 +27,10 @@ export interface BaseImageOptions {
   logger: Logger;
   onLine: (line: string) => void;
   signal?: AbortSignal | undefined;
+  /** Which Debian release; bookworm unless said. */
+  suite?: DebianSuite | undefined;
+  /** The command to suggest running as root when the base has to be made here. */
+  buildCommand?: string | undefined;
   /** Debian mirror for debootstrap and the image's apt sources. */
   debianMirror?: string | undefined;
   pullTimeoutMs?: number | undefined;
@@ -38,21 +53,21 @@ export async function imageExists(docker: Dockerode, ref: string): Promise<boole
 }
 
 /**
- * Finds a Debian bookworm image to build on: the official slim image if it is here or can be
+ * Finds a Debian image of the suite to build on: the official slim image if it is here or can be
  * pulled, else our own made with debootstrap, for machines that reach Debian's mirror but not
  * Docker Hub. A local image of ours is preferred to a pull that may hang until its deadline.
  */
 export async function ensureBaseImage(options: BaseImageOptions): Promise<string> {
   const { docker, logger } = options;
-  if (await imageExists(docker, SLIM_BASE_IMAGE)) return SLIM_BASE_IMAGE;
-  if (await imageExists(docker, DEBOOTSTRAP_BASE_IMAGE)) return DEBOOTSTRAP_BASE_IMAGE;
-  if (await tryPull(SLIM_BASE_IMAGE, options)) return SLIM_BASE_IMAGE;
-  logger.info(
-    { base: DEBOOTSTRAP_BASE_IMAGE },
-    "cannot pull the Debian base image; making one with debootstrap",
-  );
-  await buildWithDebootstrap(options);
-  return DEBOOTSTRAP_BASE_IMAGE;
+  const suite = options.suite ?? "bookworm";
+  const slim = slimBaseImage(suite);
+  const ours = debootstrapBaseImage(suite);
+  if (await imageExists(docker, slim)) return slim;
+  if (await imageExists(docker, ours)) return ours;
+  if (await tryPull(slim, options)) return slim;
+  logger.info({ base: ours }, "cannot pull the Debian base image; making one with debootstrap");
+  await buildWithDebootstrap(suite, options);
+  return ours;
 }
 
 async function tryPull(ref: string, options: BaseImageOptions): Promise<boolean> {
@@ -79,20 +94,21 @@ async function tryPull(ref: string, options: BaseImageOptions): Promise<boolean>
   }
 }
 
-async function buildWithDebootstrap(options: BaseImageOptions): Promise<void> {
+async function buildWithDebootstrap(suite: DebianSuite, options: BaseImageOptions): Promise<void> {
+  const slim = slimBaseImage(suite);
   if (process.getuid?.() !== 0) {
     throw new FatalError(
       "base-image-needs-root",
-      `Neither ${SLIM_BASE_IMAGE} nor ${DEBOOTSTRAP_BASE_IMAGE} is available and Docker Hub cannot be reached. ` +
-        "Making a base image with debootstrap needs root: run `sudo npm run sandbox:build`, " +
-        `or load ${SLIM_BASE_IMAGE} into Docker (docker pull / docker load).`,
+      `Neither ${slim} nor ${debootstrapBaseImage(suite)} is available and Docker Hub cannot be reached. ` +
+        `Making a base image with debootstrap needs root: run \`sudo ${options.buildCommand ?? "npm run sandbox:build"}\`, ` +
+        `or load ${slim} into Docker (docker pull / docker load).`,
     );
   }
   const mirror = options.debianMirror ?? DEFAULT_DEBIAN_MIRROR;
   const rootfs = await mkdtemp(path.join(options.workDir ?? "/var/tmp", "cib-rootfs-"));
   try {
     const started = Date.now();
-    const debootstrap = await runProcess("debootstrap", ["--variant=minbase", "bookworm", rootfs, mirror], {
+    const debootstrap = await runProcess("debootstrap", ["--variant=minbase", suite, rootfs, mirror], {
       onLine: options.onLine,
       signal: options.signal,
       installHint: "install it with `apt-get install debootstrap` (or run scripts/ensure-docker.sh as root)",
@@ -103,16 +119,16 @@ async function buildWithDebootstrap(options: BaseImageOptions): Promise<void> {
         `debootstrap ${describeExit(debootstrap)} (mirror ${mirror}):\n${debootstrap.tail.join("\n")}`,
       );
     }
-    options.logger.info({ seconds: (Date.now() - started) / 1000 }, "debootstrap finished");
-    await slimDown(rootfs, mirror);
-    await importRootfs(rootfs, options);
+    options.logger.info({ suite, seconds: (Date.now() - started) / 1000 }, "debootstrap finished");
+    await slimDown(rootfs, suite, mirror);
+    await importRootfs(rootfs, debootstrapBaseImage(suite), options);
   } finally {
     await removeRootfs(rootfs, options.logger);
   }
 }
 
 /** What debuerreotype does for the official slim image, so both bases behave alike. */
-async function slimDown(rootfs: string, mirror: string): Promise<void> {
+async function slimDown(rootfs: string, suite: DebianSuite, mirror: string): Promise<void> {
   const at = (relative: string) => path.join(rootfs, relative);
   const sources = (uri: string, suites: string) =>
     `Types: deb\nURIs: ${uri}\nSuites: ${suites}\nComponents: main\n` +
@@ -120,7 +136,7 @@ async function slimDown(rootfs: string, mirror: string): Promise<void> {
   await rm(at("etc/apt/sources.list"), { force: true });
   await writeFile(
     at("etc/apt/sources.list.d/debian.sources"),
-    `${sources(mirror, "bookworm bookworm-updates")}\n${sources(SECURITY_MIRROR, "bookworm-security")}`,
+    `${sources(mirror, `${suite} ${suite}-updates`)}\n${sources(SECURITY_MIRROR, `${suite}-security`)}`,
   );
   const cleanCache =
     '"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"';
@@ -171,8 +187,8 @@ async function emptyDir(dir: string, keep?: string): Promise<void> {
   }
 }
 
-async function importRootfs(rootfs: string, options: BaseImageOptions): Promise<void> {
-  options.onLine(`importing the root file system as ${DEBOOTSTRAP_BASE_IMAGE}`);
+async function importRootfs(rootfs: string, ref: string, options: BaseImageOptions): Promise<void> {
+  options.onLine(`importing the root file system as ${ref}`);
   const tar = startProcess("tar", ["--numeric-owner", "-C", rootfs, "-c", "."], {
     onLine: options.onLine,
     signal: options.signal,
@@ -180,11 +196,12 @@ async function importRootfs(rootfs: string, options: BaseImageOptions): Promise<
   });
   const stdout = tar.child.stdout;
   if (!stdout) throw new Error("tar has no stdout");
-  const importing = runProcess(
-    "docker",
-    ["import", "--change", 'CMD ["bash"]', "-", DEBOOTSTRAP_BASE_IMAGE],
-    { stdin: stdout, onLine: options.onLine, signal: options.signal, installHint: DOCKER_HINT },
-  );
+  const importing = runProcess("docker", ["import", "--change", 'CMD ["bash"]', "-", ref], {
+    stdin: stdout,
+    onLine: options.onLine,
+    signal: options.signal,
+    installHint: DOCKER_HINT,
+  });
   const [tarResult, importResult] = await Promise.all([tar.done, importing]);
   if (tarResult.exitCode !== 0 || importResult.exitCode !== 0) {
     throw new FatalError(

@@ -1,8 +1,7 @@
 import type Dockerode from "dockerode";
-import { FatalError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ensureBaseImage, imageExists } from "./base-image.ts";
-import { describeExit, runProcess } from "./child-process.ts";
+import { dockerBuild } from "./docker-build.ts";
 import { computeSandboxImageTag, sandboxImageRef } from "./image-tag.ts";
 import { pruneSupersededTags } from "./prune-images.ts";
 
@@ -27,8 +26,6 @@ export interface SandboxImage {
   ref: string;
   built: boolean;
 }
-
-const BUILD_OUTPUT_LINES_IN_ERRORS = 30;
 
 /**
  * Makes sure the sandbox image for the current build context exists, building it if not. The tag
@@ -66,28 +63,10 @@ export async function ensureSandboxImage(options: EnsureSandboxImageOptions): Pr
     pullTimeoutMs: options.pullTimeoutMs,
   });
   log.info({ base }, "building the sandbox image");
-  const args = [
-    "build",
-    "--build-arg",
-    `BASE_IMAGE=${base}`,
-    "--tag",
-    ref,
-    "--tag",
-    latest,
-    options.contextDir,
-  ];
-  const result = await runProcess("docker", args, {
-    onLine,
-    signal: options.signal,
-    tailLines: BUILD_OUTPUT_LINES_IN_ERRORS,
-    installHint: "install Docker (apt-get install docker.io) or run scripts/ensure-docker.sh",
-  });
-  if (result.exitCode !== 0) {
-    throw new FatalError(
-      "sandbox-image-build-failed",
-      `docker build of ${ref} ${describeExit(result)}. Its last output:\n${result.tail.join("\n")}`,
-    );
-  }
+  await dockerBuild(
+    ["--build-arg", `BASE_IMAGE=${base}`, "--tag", ref, "--tag", latest, options.contextDir],
+    { ref, errorCode: "sandbox-image-build-failed", onLine, signal: options.signal },
+  );
   log.info({ base, seconds: (Date.now() - started) / 1000 }, "sandbox image built");
   await pruneSupersededTags(docker, repository, [ref, latest], log);
   if ((await computeSandboxImageTag(options.contextDir)) !== tag) {

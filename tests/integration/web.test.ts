@@ -25,7 +25,9 @@ describe("web chat settings", () => {
     const { problems } = readPlatformSettings({ WEB_HOST: "0.0.0.0" });
     expect(problems).toEqual([
       "WEB_HOST=0.0.0.0 makes the web chat reachable from other machines, so it needs WEB_TOKEN: set WEB_TOKEN " +
-        "to a long random secret (for example the output of `openssl rand -hex 32`), or leave WEB_HOST at 127.0.0.1.",
+        "to a long random secret (for example the output of `openssl rand -hex 32`), or leave WEB_HOST at 127.0.0.1. " +
+        "Under docker compose the web chat listens on every interface of its container (the host publishes it on " +
+        "loopback only), so put WEB_TOKEN in .env there.",
     ]);
     expect(readPlatformSettings({ WEB_HOST: "0.0.0.0", WEB_TOKEN: TOKEN }).problems).toEqual([]);
     expect(readPlatformSettings({ WEB_HOST: "0.0.0.0", WEB_TOKEN: "short" }).problems[0]).toMatch(

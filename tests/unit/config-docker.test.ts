@@ -1,0 +1,77 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+let certDir = "";
+
+afterEach(async () => {
+  if (certDir) await rm(certDir, { recursive: true, force: true });
+  certDir = "";
+});
+
+/** A DOCKER_CERT_PATH as `docker context` or dockerd's TLS guide leaves it. */
+async function certificates(names = ["ca.pem", "cert.pem", "key.pem"]): Promise<string> {
+  certDir = await mkdtemp(path.join(tmpdir(), "cib-docker-certs-"));
+  for (const name of names) await writeFile(path.join(certDir, name), `-----${name}-----\n`);
+  return certDir;
+}
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("the Docker engine's address (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)", () => {
+  it("reaches a socket, rootless Docker's included", () => {
+    expect(loadConfig({ DOCKER_HOST: "unix:///run/user/1000/docker.sock" }).docker).toEqual({
+      socketPath: "/run/user/1000/docker.sock",
+    });
+  });
+
+  it("speaks plain HTTP to tcp:// without DOCKER_TLS_VERIFY", () => {
+    expect(loadConfig({ DOCKER_HOST: "tcp://docker.internal:2375" }).docker).toEqual({
+      host: "docker.internal",
+      port: 2375,
+      protocol: "http",
+    });
+  });
+
+  it("speaks TLS with the CLI's certificates to a dedicated Docker host", async () => {
+    const dir = await certificates();
+    const docker = loadConfig({
+      DOCKER_HOST: "tcp://docker.internal:2376",
+      DOCKER_TLS_VERIFY: "1",
+      DOCKER_CERT_PATH: dir,
+    }).docker;
+    expect(docker).toEqual({
+      host: "docker.internal",
+      port: 2376,
+      protocol: "https",
+      ca: "-----ca.pem-----\n",
+      cert: "-----cert.pem-----\n",
+      key: "-----key.pem-----\n",
+    });
+  });
+
+  it("names each certificate file that is missing", async () => {
+    const dir = await certificates(["ca.pem"]);
+    const problems = problemsOf(() =>
+      loadConfig({
+        DOCKER_HOST: "tcp://docker.internal:2376",
+        DOCKER_TLS_VERIFY: "1",
+        DOCKER_CERT_PATH: dir,
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringContaining(`needs cert.pem in DOCKER_CERT_PATH=${dir}`),
+      expect.stringContaining(`needs key.pem in DOCKER_CERT_PATH=${dir}`),
+    ]);
+  });
+});
