@@ -38,6 +38,7 @@ import { commandConversation, replyPrivately } from "./discord-private-reply.ts"
 import { gatewayReady, watchDiscordRest } from "./discord-signals.ts";
 import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
 import { interactionView, messageView } from "./discord-views.ts";
+import { guardDispatches } from "./dispatch-guard.ts";
 import { DISCORD_FORMATTING, escapeDiscord } from "./format.ts";
 import {
   conversationOf,
@@ -96,13 +97,17 @@ export class DiscordAdapter implements ChatAdapter {
       // Every REST call has a deadline; discord.js queues and retries rate-limited ones.
       rest: { api: config.apiUrl, timeout: 30_000 },
     });
+    guardDispatches(client, logger);
     watchDiscordRest(client, (what) => tellPlatformObservers(this.observers, logger, what));
     // Each event starts a request whose id every log line about it carries (src/request-context.ts).
+    // A message discord.js built from a malformed dispatch (no author, say) must cost only itself.
+    const unreadable = (error: unknown) =>
+      logger.warn({ err: error }, "ignored a Discord event that could not be read");
     client.on(Events.MessageCreate, (message) =>
-      withRequestId(newRequestId(), () => void this.onMessage(handler, message)),
+      withRequestId(newRequestId(), () => void this.onMessage(handler, message).catch(unreadable)),
     );
     client.on(Events.InteractionCreate, (interaction) =>
-      withRequestId(newRequestId(), () => void this.onInteraction(handler, interaction)),
+      withRequestId(newRequestId(), () => void this.onInteraction(handler, interaction).catch(unreadable)),
     );
     client.on(Events.Error, (error) => logger.error({ err: error }, "Discord client error"));
     client.on(Events.ShardDisconnect, (event, shard) =>

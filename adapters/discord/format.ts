@@ -9,6 +9,7 @@ import { EMOJI_ICONS } from "../../src/present/emoji-icons.ts";
 import type { SurfaceLimits, SurfaceText } from "../../src/present/surface.ts";
 import { breakFences, trimTrailingNewlines } from "../shared/fences.ts";
 import { splitText } from "../shared/split-text.ts";
+import { defuse, defuseMentions } from "./mentions.ts";
 
 export const DISCORD_TEXT_LIMIT = 2_000;
 /** Links, mentions, custom emoji and inline code: cutting inside them garbles both halves. */
@@ -41,8 +42,8 @@ export function discordLimits(uploadBytes: number): SurfaceLimits {
 }
 
 export const DISCORD_TEXT: SurfaceText = {
-  fromMarkdown: (markdown) => markdown,
-  literal: escapeDiscord,
+  fromMarkdown: defuseMentions,
+  literal: (text) => defuse(escapeDiscord(text)),
   codeBlock: discordCodeBlock,
   split: splitForDiscord,
   icons: EMOJI_ICONS,

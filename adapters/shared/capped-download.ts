@@ -3,6 +3,8 @@
  * checked before (Content-Length) and while reading (so a lying server cannot push more),
  * and an HTML page served in place of the file treated as an error, not data.
  */
+import { AttachmentTooLargeError } from "../../src/bot/incoming-message.ts";
+
 export class DownloadError extends Error {}
 
 export interface CappedDownloadOptions {
@@ -20,8 +22,7 @@ export interface CappedDownloadOptions {
 }
 
 export async function downloadCapped(url: string, options: CappedDownloadOptions): Promise<Buffer> {
-  const tooLarge = () =>
-    new DownloadError(`it is larger than the ${Math.round(options.maxBytes / 1024 / 1024)} MB limit`);
+  const tooLarge = () => new AttachmentTooLargeError(options.maxBytes);
   // Every wait has a deadline: a download that stalls must not hold the conversation.
   const deadline = AbortSignal.timeout(options.timeoutMs ?? 120_000);
   const response = await (options.fetch ?? fetch)(url, {

@@ -10,6 +10,7 @@ import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { PRIVATE_DIR, PRIVATE_FILE } from "../../src/store/private-files.ts";
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -26,7 +27,7 @@ export class WebFileStore {
     const target = this.pathOf(sha256);
     if (!(await exists(target))) {
       const temp = await this.tempPath();
-      await writeFile(temp, data);
+      await writeFile(temp, data, PRIVATE_FILE);
       await this.place(temp, target);
     }
     return { sha256, size: data.length };
@@ -54,7 +55,7 @@ export class WebFileStore {
             yield chunk;
           }
         },
-        createWriteStream(temp),
+        createWriteStream(temp, PRIVATE_FILE),
       );
       if (over || truncated()) {
         await rm(temp, { force: true });
@@ -84,12 +85,12 @@ export class WebFileStore {
 
   private async tempPath(): Promise<string> {
     const dir = path.join(this.dir, "tmp");
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, PRIVATE_DIR);
     return path.join(dir, randomBytes(12).toString("hex"));
   }
 
   private async place(temp: string, target: string): Promise<void> {
-    await mkdir(path.dirname(target), { recursive: true });
+    await mkdir(path.dirname(target), PRIVATE_DIR);
     await rename(temp, target);
   }
 }

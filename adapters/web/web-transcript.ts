@@ -7,11 +7,10 @@
  * changed after the last version it saw. Rows are checked again on read.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import Database from "better-sqlite3";
 import type { ShownStatus } from "../../src/present/surface.ts";
 import type { TableData } from "../../src/sandbox/types.ts";
+import { preparePrivateDatabase } from "../../src/store/private-files.ts";
 import { toConversation, toPost, toStoredFile } from "./web-transcript-rows.ts";
 
 export interface Conversation {
@@ -109,7 +108,7 @@ export class WebTranscript {
     file: string,
     private readonly now: () => number = Date.now,
   ) {
-    if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ":memory:") preparePrivateDatabase(file);
     this.db = new Database(file);
     if (file !== ":memory:") this.db.pragma("journal_mode = WAL");
     this.db.pragma("foreign_keys = ON");

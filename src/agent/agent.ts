@@ -18,6 +18,15 @@ import type { ConversationMessage } from "../store/types.ts";
 import { trimHistory } from "./history-trim.ts";
 import type { ChatModel, ModelTurn, TokenUsage } from "./model-client.ts";
 import { PYTHON_TOOL, parsePythonCall } from "./python-tool.ts";
+import {
+  isOversized,
+  MAX_TOOL_CALLS_PER_TURN,
+  notRunProblem,
+  oversizedNotice,
+  oversizedProblem,
+  storedCall,
+  tooManyCallsNotice,
+} from "./tool-call-limits.ts";
 import { toolResultText } from "./tool-result-text.ts";
 
 export interface AgentRunInput {
@@ -114,22 +123,42 @@ export class Agent {
         throw error;
       }
       input.onModelCall?.(turn.usage);
+      const calls = turn.toolCalls;
       const assistant: ConversationMessage = {
         role: "assistant",
         content: turn.content || null,
-        ...(turn.toolCalls.length > 0 ? { toolCalls: turn.toolCalls } : {}),
+        ...(calls.length > 0
+          ? { toolCalls: calls.map((call, i) => storedCall(call, i < MAX_TOOL_CALLS_PER_TURN)) }
+          : {}),
       };
       transcript.push(toModelMessage(assistant));
       if (turn.content.trim()) await input.emit({ type: "text", text: turn.content });
-      if (turn.toolCalls.length === 0) {
+      if (calls.length === 0) {
         await input.persist([assistant]);
         return "answer";
       }
       const produced: ConversationMessage[] = [assistant];
-      for (const call of turn.toolCalls) {
-        const parsed = parsePythonCall(call.name, call.arguments);
+      if (calls.length > MAX_TOOL_CALLS_PER_TURN) {
+        logger.warn(
+          { calls: calls.length },
+          "model sent too many tool calls in one answer; running the first ones",
+        );
+        await input.emit({ type: "notice", text: tooManyCallsNotice(calls.length) });
+      }
+      for (const [index, call] of calls.entries()) {
+        // Every call gets a result, run or not: the API refuses a history with an unanswered call.
         let content: string;
-        if (!parsed.ok) {
+        const parsed = parsePythonCall(call.name, call.arguments);
+        if (index >= MAX_TOOL_CALLS_PER_TURN) {
+          content = `error: ${notRunProblem(calls.length)}`;
+        } else if (isOversized(call)) {
+          logger.warn(
+            { tool: call.name, chars: call.argumentChars ?? call.arguments.length },
+            "model sent an oversized tool call; not run",
+          );
+          await input.emit({ type: "notice", text: oversizedNotice(call) });
+          content = `error: ${oversizedProblem(call)}`;
+        } else if (!parsed.ok) {
           logger.info({ tool: call.name }, "model sent an unusable tool call; telling it");
           content = `error: ${parsed.problem}`;
         } else if (budget.aborted) {
@@ -152,7 +181,7 @@ export class Agent {
             imageCounter,
             tableCounter,
           });
-          if (this.options.modelSeesImages) pendingImages.push(...execution.images);
+          if (this.options.modelSeesImages) pendingImages.push(...delivered.modelImages);
           content = toolResultText(execution, delivered);
         }
         const toolMessage: ConversationMessage = { role: "tool", toolCallId: call.id, content };
@@ -182,6 +211,8 @@ function imagesMessage(images: Buffer[]): ChatCompletionMessageParam[] {
   if (images.length === 0) return [];
   const parts: ChatCompletionContentPart[] = [
     { type: "text", text: "The images the last run produced, as the user sees them:" },
+    // Only pictures the presenter decoded and scaled (deliver-execution.ts): a damaged or bomb
+    // PNG would fail the whole model call, and a huge one only costs tokens.
     ...images.slice(0, 4).map((png) => ({
       type: "image_url" as const,
       image_url: { url: `data:image/png;base64,${png.toString("base64")}` },

@@ -11,9 +11,9 @@ import type {
 } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import type { ToolCallRecord } from "../store/types.ts";
 import { describeModelError, ModelCallError, retryDelayMs } from "./model-errors.ts";
 import type { ModelAttempt, ModelObserver } from "./model-observer.ts";
+import { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_NAME_CHARS, type ReceivedToolCall } from "./tool-call-limits.ts";
 
 /** The tokens one model call used, as the API reported them. */
 export interface TokenUsage {
@@ -23,7 +23,8 @@ export interface TokenUsage {
 
 export interface ModelTurn {
   content: string;
-  toolCalls: ToolCallRecord[];
+  /** Arguments and names are capped as they stream in; `argumentChars` tells the real length. */
+  toolCalls: ReceivedToolCall[];
   finishReason: string | null;
   /** Null when the server sent no usage figures (some OpenAI-compatible servers never do). */
   usage: TokenUsage | null;
@@ -196,7 +197,7 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 class TurnAccumulator {
   private content = "";
   private finishReason: string | null = null;
-  private readonly calls = new Map<number, ToolCallRecord>();
+  private readonly calls = new Map<number, ReceivedToolCall>();
   private usage: TokenUsage | null = null;
 
   add(chunk: ChatCompletionChunk): string {
@@ -210,10 +211,18 @@ class TurnAccumulator {
     if (!choice) return "";
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     for (const call of choice.delta.tool_calls ?? []) {
-      const existing = this.calls.get(call.index) ?? { id: "", name: "", arguments: "" };
-      if (call.id) existing.id = call.id;
-      if (call.function?.name) existing.name += call.function.name;
-      if (call.function?.arguments) existing.arguments += call.function.arguments;
+      const existing = this.calls.get(call.index) ?? { id: "", name: "", arguments: "", argumentChars: 0 };
+      if (call.id) existing.id = call.id.slice(0, MAX_TOOL_NAME_CHARS);
+      if (call.function?.name) {
+        existing.name = (existing.name + call.function.name).slice(0, MAX_TOOL_NAME_CHARS);
+      }
+      const fragment = call.function?.arguments;
+      if (fragment) {
+        // Counted in full but kept only up to the cap: a 10 MB argument never sits in memory whole.
+        existing.argumentChars = (existing.argumentChars ?? 0) + fragment.length;
+        const room = MAX_TOOL_ARGUMENT_CHARS + 1 - existing.arguments.length;
+        if (room > 0) existing.arguments += fragment.slice(0, room);
+      }
       this.calls.set(call.index, existing);
     }
     const text = choice.delta.content ?? "";

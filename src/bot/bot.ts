@@ -11,7 +11,7 @@ import { buildSystemPrompt } from "../agent/system-prompt.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
-import type { ReplyEvent, ReplySink } from "../present/reply-events.ts";
+import type { ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
 import { inRequest } from "../request-context.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
@@ -21,12 +21,14 @@ import type { RequestMeter } from "../usage/request-meter.ts";
 import { NO_USAGE_LIMITS, type UsageConfig } from "../usage/usage-config.ts";
 import { UsageGuard } from "../usage/usage-guard.ts";
 import type { MessageHandler } from "./adapter.ts";
-import { copyAttachments } from "./attachments.ts";
+import { receiveAttachments } from "./attachment-intake.ts";
 import { runCommand } from "./bot-commands.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
 import { extractDirectCode, runDirectly } from "./direct-run.ts";
 import { describeFiles } from "./file-previews.ts";
 import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
+import { oversizedMessageText } from "./message-size.ts";
+import { safeSink } from "./safe-sink.ts";
 import { type StatusSource, statusReport } from "./status-report.ts";
 import { admitUsage, usageUser } from "./usage-admission.ts";
 import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
@@ -139,10 +141,13 @@ export class Bot implements MessageHandler {
       return;
     }
     const access = this.admit(message);
-    if (!access.allowed) {
-      await safeSink(sink, log, () => {})({ type: "error", code: "not_allowed", text: access.text });
-      this.notify(log, (o) => o.requestFinished({ platform, outcome: "refused", durationMs: 0 }));
-      return;
+    // A refusal shows no status mark: the access rules promise nothing happens but the reply.
+    if (!access.allowed) return this.refuse(sink, log, platform, { code: "not_allowed", text: access.text });
+    const tooLong = oversizedMessageText(message.text);
+    if (tooLong) {
+      // Refused before any session, history or usage: the thread is as if it was never sent.
+      log.info({ chars: message.text.length }, "message over the length limit refused");
+      return this.refuse(sink, log, platform, { code: "message_too_long", text: tooLong }, true);
     }
     const finished = (outcome: RequestOutcome) => {
       const durationMs = this.now() - startedAt;
@@ -190,6 +195,20 @@ export class Bot implements MessageHandler {
       }
       finished(outcome);
     }
+  }
+
+  /** A request turned away before it starts: one reply, counted as refused, nothing else. */
+  private async refuse(
+    sink: ReplySink,
+    log: Logger,
+    platform: string,
+    error: { code: string; text: string },
+    markFailed = false,
+  ): Promise<void> {
+    const reply = safeSink(sink, log, () => {});
+    await reply({ type: "error", ...error });
+    if (markFailed) await reply({ type: "status", status: "failed" });
+    this.notify(log, (o) => o.requestFinished({ platform, outcome: "refused", durationMs: 0 }));
   }
 
   admit(message: Pick<IncomingMessage, "conversation" | "author" | "place">): AccessDecision {
@@ -315,18 +334,13 @@ export class Bot implements MessageHandler {
       createdAt: now,
       lastUsedAt: now,
     });
-    const { copied, problems } = await copyAttachments(message.attachments, session, {
+    const { copied, note: uploadNote } = await receiveAttachments(message.attachments, session, {
       maxBytes: this.options.agent.maxAttachmentBytes,
       logger: log,
       signal,
+      emit,
     });
     context.meter?.filesIn(copied);
-    for (const problem of problems) {
-      await emit({ type: "notice", text: `I could not use ${problem.name}: ${problem.reason}.` });
-    }
-    const uploadNote = copied.length
-      ? `\n\n[Attached, now in /mnt/data: ${copied.map((c) => `${c.name} (${c.size} bytes)`).join(", ")}]`
-      : "";
     const code = message.forceDirectRun ? message.text : extractDirectCode(message.text);
     if (code !== null) {
       const owner = authorKeyString(message);
@@ -374,16 +388,4 @@ export class Bot implements MessageHandler {
 function author(message: IncomingMessage): { author?: string } {
   const name = message.author.name ?? message.author.id;
   return name ? { author: name } : {};
-}
-
-/** A renderer that throws must not end the run: the failure is logged and the run goes on. */
-function safeSink(sink: ReplySink, log: Logger, seen: (event: ReplyEvent) => void): ReplySink {
-  return async (event: ReplyEvent) => {
-    seen(event);
-    try {
-      await sink(event);
-    } catch (error) {
-      log.warn({ err: error, event: event.type }, "the adapter failed to render a reply event");
-    }
-  };
 }

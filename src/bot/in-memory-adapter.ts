@@ -7,12 +7,13 @@ import { randomUUID } from "node:crypto";
 import { PLAIN_MARKDOWN } from "../present/chat-formatting.ts";
 import type { ReplyEvent } from "../present/reply-events.ts";
 import type { ChatAdapter, MessageHandler } from "./adapter.ts";
-import type { Attachment, IncomingMessage } from "./incoming-message.ts";
+import { type Attachment, AttachmentTooLargeError, type IncomingMessage } from "./incoming-message.ts";
 
 export interface InMemoryMessage {
   text: string;
   thread?: string;
-  attachments?: Array<{ name: string; data: Buffer; mimeType?: string }>;
+  /** `declaredSize` is the size the platform claims (a lying server's); the data's length by default. */
+  attachments?: Array<InMemoryFile>;
   command?: IncomingMessage["command"];
   forceDirectRun?: boolean;
   deliveryId?: string;
@@ -64,13 +65,20 @@ export class InMemoryAdapter implements ChatAdapter {
   }
 }
 
-function toAttachment(file: { name: string; data: Buffer; mimeType?: string }): Attachment {
+interface InMemoryFile {
+  name: string;
+  data: Buffer;
+  mimeType?: string;
+  declaredSize?: number | null;
+}
+
+function toAttachment(file: InMemoryFile): Attachment {
   return {
     name: file.name,
     mimeType: file.mimeType ?? "application/octet-stream",
-    size: file.data.length,
+    size: file.declaredSize === undefined ? file.data.length : file.declaredSize,
     fetch: async (maxBytes) => {
-      if (file.data.length > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+      if (file.data.length > maxBytes) throw new AttachmentTooLargeError(maxBytes);
       return file.data;
     },
   };

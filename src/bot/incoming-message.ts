@@ -2,6 +2,8 @@
  * What an adapter hands the bot for one chat message, platform-neutral. Adapters fill it
  * from events; the core never sees a Slack or Discord payload.
  */
+import { UserFacingError } from "../errors.ts";
+
 export interface ConversationKey {
   platform: string;
   /** Slack team or Discord guild ("dm" where there is none). */
@@ -27,13 +29,26 @@ export function authorKeyString(message: Pick<IncomingMessage, "conversation" | 
     .join(":");
 }
 
+/**
+ * What `Attachment.fetch` rejects with when the bytes run past `maxBytes` (a server that sent
+ * more than it declared), so the reply can say it was the size and not the network.
+ */
+export class AttachmentTooLargeError extends UserFacingError {
+  constructor(
+    readonly limitBytes: number,
+    message = `it is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit`,
+  ) {
+    super("attachment_too_large", message);
+  }
+}
+
 export interface Attachment {
   name: string;
   /** As the platform reported it; checked again against the bytes. */
   mimeType: string;
   /** As the platform reported it; null when unknown. */
   size: number | null;
-  /** Downloads the bytes; must reject rather than read past `maxBytes`. */
+  /** Downloads the bytes; must reject (with AttachmentTooLargeError) rather than read past `maxBytes`. */
   fetch: (maxBytes: number, signal?: AbortSignal) => Promise<Buffer>;
 }
 

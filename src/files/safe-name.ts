@@ -3,6 +3,8 @@
  * one plain file name: no directories, no dot-files, no control characters, bounded length.
  */
 const MAX_NAME_LENGTH = 120;
+/** 120 letters of a non-Latin script can pass 255 bytes, the file system's limit; stay well under. */
+const MAX_NAME_BYTES = 200;
 
 export function safeFileName(raw: string, fallback = "file"): string {
   const base = raw.split(/[\\/]/).pop() ?? "";
@@ -14,10 +16,14 @@ export function safeFileName(raw: string, fallback = "file"): string {
     .trim()
     .replace(/^[.\s]+/, "");
   if (!name || name === "." || name === "..") name = fallback;
-  if (name.length > MAX_NAME_LENGTH) {
+  if (name.length > MAX_NAME_LENGTH || Buffer.byteLength(name) > MAX_NAME_BYTES) {
     const dot = name.lastIndexOf(".");
     const ext = dot > 0 && name.length - dot <= 12 ? name.slice(dot) : "";
-    name = name.slice(0, MAX_NAME_LENGTH - ext.length) + ext;
+    // By code points, so a letter outside the BMP is never cut in half.
+    let stem = [...name.slice(0, name.length - ext.length)].slice(0, MAX_NAME_LENGTH - ext.length);
+    while (stem.length > 1 && Buffer.byteLength(stem.join("") + ext) > MAX_NAME_BYTES)
+      stem = stem.slice(0, -1);
+    name = stem.join("") + ext;
   }
   return name;
 }

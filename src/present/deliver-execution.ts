@@ -5,7 +5,7 @@
  */
 
 import { humanSize } from "../files/human-size.ts";
-import { pngSize } from "../files/png-size.ts";
+import { fitImage, MODEL_IMAGE_SIDE, PLATFORM_IMAGE_SIDE } from "../files/image-limits.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { DisplayOutput, Execution } from "../sandbox/types.ts";
 import type { CodeRunSummary, ReplySink } from "./reply-events.ts";
@@ -22,6 +22,11 @@ export interface DeliveredOutputs {
   files: Array<{ name: string; path: string; size: number; mime: string }>;
   /** Files the code wrote that could not be sent, with why. */
   unsent: Array<{ path: string; reason: string }>;
+  /**
+   * The pictures as a model that sees images may be shown them: decoded under the pixel limit
+   * and scaled down; a picture that failed that check is left out, so it cannot fail the call.
+   */
+  modelImages: Buffer[];
 }
 
 export interface DeliverOptions {
@@ -51,11 +56,18 @@ export async function deliverExecution(
   emit: ReplySink,
   options: DeliverOptions,
 ): Promise<DeliveredOutputs> {
-  const delivered: DeliveredOutputs = { images: [], pages: [], tables: [], files: [], unsent: [] };
+  const delivered: DeliveredOutputs = {
+    images: [],
+    pages: [],
+    tables: [],
+    files: [],
+    unsent: [],
+    modelImages: [],
+  };
   const tableCounter = options.tableCounter ?? { next: 1 };
   await emit({ type: "code-result", run: summarizeRun(execution) });
   for (const display of execution.displays) {
-    await deliverDisplay(display, emit, delivered, options.imageCounter, tableCounter);
+    await deliverDisplay(display, emit, delivered, options, tableCounter);
   }
   for (const [index, file] of execution.files.entries()) {
     if (index >= MAX_FILES_PER_RUN) {
@@ -96,7 +108,7 @@ async function deliverDisplay(
   display: DisplayOutput,
   emit: ReplySink,
   delivered: DeliveredOutputs,
-  imageCounter: { next: number },
+  { imageCounter, maxFileBytes }: Pick<DeliverOptions, "imageCounter" | "maxFileBytes">,
   tableCounter: { next: number },
 ): Promise<void> {
   if (display.png || display.page) {
@@ -104,11 +116,19 @@ async function deliverDisplay(
     imageCounter.next += 1;
     let figure: string | undefined;
     if (display.png) {
-      const size = pngSize(display.png);
-      const image = { name: `${stem}.png`, width: size?.width ?? null, height: size?.height ?? null };
-      await emit({ type: "image", data: display.png, ...image });
-      delivered.images.push(image);
-      figure = image.name;
+      // The code's picture is untrusted bytes: decoded under a pixel limit, scaled to what a
+      // platform shows, and a smaller copy kept for a model that looks at its own charts.
+      const fitted = await fitImage(display.png, { maxSide: PLATFORM_IMAGE_SIDE, maxBytes: maxFileBytes });
+      const forModel = fitted.ok ? await fitImage(fitted.png, { maxSide: MODEL_IMAGE_SIDE }) : fitted;
+      if (forModel.ok) delivered.modelImages.push(forModel.png);
+      if (fitted.ok) {
+        const image = { name: `${stem}.png`, width: fitted.width, height: fitted.height };
+        await emit({ type: "image", data: fitted.png, ...image });
+        delivered.images.push(image);
+        figure = image.name;
+      } else {
+        await emit({ type: "notice", text: `The picture ${stem}.png was not shown: ${fitted.reason}.` });
+      }
     }
     if (display.page) {
       const name = `${stem}.html`;

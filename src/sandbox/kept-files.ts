@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../logger.ts";
+import { PRIVATE_DIR, PRIVATE_FILE } from "../store/private-files.ts";
 import type { SandboxFile } from "./types.ts";
 
 interface KeptFile {
@@ -107,7 +108,7 @@ export class KeptFiles {
       });
     }
     for (const name of changes.removed) delete manifest.files[name];
-    await mkdir(path.join(this.dir, "blobs"), { recursive: true });
+    await mkdir(path.join(this.dir, "blobs"), PRIVATE_DIR);
     for (const file of changed) {
       try {
         const data = await live.read(file.path);
@@ -169,7 +170,7 @@ export class KeptFiles {
   /** Records that the conversation has a sandbox, so losing it later is noticed and said. */
   async ensure(): Promise<void> {
     if (await this.exists()) return;
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, PRIVATE_DIR);
     await this.writeAtomically(
       path.join(this.dir, "manifest.json"),
       Buffer.from(JSON.stringify(this.empty())),
@@ -179,7 +180,7 @@ export class KeptFiles {
 
   /** Keeps a pickled namespace (see variables-snapshot.ts) and what could not be pickled. */
   async saveState(data: Buffer, skipped: Array<[string, string]>): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, PRIVATE_DIR);
     await this.writeAtomically(path.join(this.dir, "state.dill"), data, false);
     await this.writeAtomically(
       path.join(this.dir, "state.json"),
@@ -262,7 +263,7 @@ export class KeptFiles {
       }
     }
     const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, data);
+    await writeFile(temporary, data, PRIVATE_FILE);
     await rename(temporary, target);
   }
 
@@ -333,6 +334,7 @@ export async function pruneKeptFiles(
     await writeFile(
       `${full}${EXPIRED_SUFFIX}`,
       JSON.stringify({ expiredAt: new Date(options.now).toISOString(), retentionDays }),
+      PRIVATE_FILE,
     );
     await rm(full, { recursive: true, force: true });
     removed += 1;

@@ -3,12 +3,11 @@
  * to honour the Store interface, so a server database can replace this one without changing
  * callers. WAL lets another process (the CLI) read the file while the bot writes to it.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import Database from "better-sqlite3";
 import { asBotError, type BotError, errorMessage, FatalError, RetryableError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { migrate } from "./migrations.ts";
+import { preparePrivateDatabase } from "./private-files.ts";
 import { type ConversationRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
 import {
   endParams,
@@ -61,7 +60,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const inMemory = options.path === ":memory:";
   let db: Database.Database | undefined;
   try {
-    if (!inMemory) mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
+    // Conversations and usage are the bot user's alone: 0600 whatever the umask (private-files.ts).
+    if (!inMemory) preparePrivateDatabase(options.path);
     db = new Database(options.path);
     // WAL keeps readers and the writer from blocking each other; it needs a real file.
     if (!inMemory && db.pragma("journal_mode = WAL", { simple: true }) !== "wal") {

@@ -28,8 +28,10 @@ export interface HarnessSandbox {
 export interface BotHarnessOptions {
   /** Runs the bot on this sandbox instead of a fresh Docker one; the harness shuts it down on close. */
   sandbox?: Sandbox;
-  /** Where the bot, the model client and the Docker sandbox log; silent by default. */
+  /** Where the bot, the model client, the store and the Docker sandbox log; silent by default. */
   logger?: Logger;
+  /** The key the fake OpenAI server expects and the bot is configured with. */
+  apiKey?: string;
 }
 
 export interface BotHarness {
@@ -53,7 +55,7 @@ export async function createBotHarness(
   withModel = true,
   options: BotHarnessOptions = {},
 ): Promise<BotHarness> {
-  const fake = await startFakeOpenAI();
+  const fake = await startFakeOpenAI(options.apiKey ? { apiKey: options.apiKey } : {});
   const given = options.sandbox;
   const logger = options.logger ?? silentLogger();
   const sandbox: HarnessSandbox = given
@@ -68,9 +70,12 @@ export async function createBotHarness(
     OPENAI_MAX_RETRIES: "2",
     ...env,
   });
-  const access = createAccessGate(config.access, { logger: silentLogger(), pollIntervalMs: 50 });
+  const access = createAccessGate(config.access, {
+    logger: logger.child({ component: "access" }),
+    pollIntervalMs: 50,
+  });
   const build = () => {
-    const store = openSqliteStore({ path: databasePath, logger: silentLogger() });
+    const store = openSqliteStore({ path: databasePath, logger: logger.child({ component: "store" }) });
     const apiKey = config.model.apiKey;
     const bot = new Bot({
       store,

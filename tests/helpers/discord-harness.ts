@@ -4,7 +4,7 @@
  * FakeSandbox): what a server would see.
  */
 import { DiscordAdapter } from "../../adapters/discord/discord-adapter.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
 import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
@@ -25,14 +25,23 @@ export async function createDiscordHarness(
     sandbox?: Sandbox;
     guildCommands?: boolean;
     uploadLimitBytes?: number;
+    /** Where the adapter and the bot log; silent by default. */
+    logger?: Logger;
+    /** The bot token the fake expects and the adapter is given. */
+    token?: string;
+    /** The OpenAI key the fake model server expects and the bot is given. */
+    apiKey?: string;
   } = {},
 ): Promise<DiscordHarness> {
-  const discord = await FakeDiscord.start({ heartbeatIntervalMs: 1_000 });
-  const bot = await createBotHarness(
-    { MAX_ATTACHMENT_MB: "1", ...options.env },
-    true,
-    options.sandbox ? { sandbox: options.sandbox } : {},
-  );
+  const discord = await FakeDiscord.start({
+    heartbeatIntervalMs: 1_000,
+    ...(options.token ? { token: options.token } : {}),
+  });
+  const bot = await createBotHarness({ MAX_ATTACHMENT_MB: "1", ...options.env }, true, {
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  });
   const adapter = new DiscordAdapter({
     config: {
       token: discord.token,
@@ -41,7 +50,7 @@ export async function createDiscordHarness(
       ignoreOtherBots: true,
       uploadLimitBytes: options.uploadLimitBytes ?? 10 * 1024 * 1024,
     },
-    logger: silentLogger(),
+    logger: options.logger?.child({ platform: "discord" }) ?? silentLogger(),
     progressIntervalMs: 200,
   });
   await adapter.start(bot.bot);

@@ -8,7 +8,7 @@ import { SlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
+import { type FakeSlack, type FakeSlackOptions, startFakeSlack } from "../fakes/slack/fake-slack.ts";
 import { type BotHarness, createBotHarness } from "./bot-harness.ts";
 
 export interface SlackHarness {
@@ -40,12 +40,17 @@ export async function createSlackHarness(
     sandbox?: Sandbox;
     /** Where the adapter and the bot log; silent by default. */
     logger?: Logger;
+    /** The fake's tokens and signing secret (the bot is given the same). */
+    secrets?: Pick<FakeSlackOptions, "botToken" | "appToken" | "signingSecret">;
+    /** The OpenAI key the fake model server expects and the bot is given. */
+    apiKey?: string;
   } = {},
 ): Promise<SlackHarness> {
-  const slack = await startFakeSlack();
+  const slack = await startFakeSlack(options.secrets ?? {});
   const bot = await createBotHarness({ MAX_ATTACHMENT_MB: "1", ...options.env }, true, {
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
   });
   const port = await freePort();
   const http = options.mode === "http";

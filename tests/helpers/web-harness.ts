@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { WebAdapter } from "../../adapters/web/web-adapter.ts";
 import type { PostView } from "../../adapters/web/web-render.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
 import { type BotHarness, createBotHarness } from "./bot-harness.ts";
@@ -26,21 +26,30 @@ export interface WebHarness {
 }
 
 export async function createWebHarness(
-  options: { sandbox?: Sandbox; env?: Record<string, string>; withModel?: boolean; token?: string } = {},
+  options: {
+    sandbox?: Sandbox;
+    env?: Record<string, string>;
+    withModel?: boolean;
+    token?: string;
+    /** Where the adapter and the bot log; silent by default. */
+    logger?: Logger;
+    /** The OpenAI key the fake model server expects and the bot is given. */
+    apiKey?: string;
+  } = {},
 ): Promise<WebHarness> {
   const withModel = options.withModel ?? true;
-  const bot = await createBotHarness(
-    { MAX_ATTACHMENT_MB: "1", ...options.env },
-    withModel,
-    options.sandbox ? { sandbox: options.sandbox } : {},
-  );
+  const bot = await createBotHarness({ MAX_ATTACHMENT_MB: "1", ...options.env }, withModel, {
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  });
   const dataDir = await mkdtemp(path.join(tmpdir(), "cib-web-"));
   const adapter = new WebAdapter({
     config: { host: "127.0.0.1", port: 0, token: options.token ?? null },
     dataDir,
     maxAttachmentBytes: bot.config.agent.maxAttachmentBytes,
     modelConfigured: withModel,
-    logger: silentLogger(),
+    logger: options.logger?.child({ platform: "web" }) ?? silentLogger(),
     progressIntervalMs: 100,
   });
   await adapter.start(bot.bot);
