@@ -11,6 +11,7 @@ import path from "node:path";
 import { type AccessConfig, readAccess } from "./access/access-config.ts";
 import { FatalError } from "./errors.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
+import { OCI_RUNTIMES, type OciRuntime } from "./sandbox/oci-runtime.ts";
 import { readUsageConfig, type UsageConfig } from "./usage/usage-config.ts";
 
 export type DockerConnection =
@@ -29,6 +30,8 @@ export interface SandboxConfig {
   /** An explicit image reference; when absent, the content-addressed tag of sandbox-image/ is used. */
   image: string | null;
   limits: SandboxLimits;
+  /** The OCI runtime of sandbox containers: runc (Docker's own) or runsc (gVisor, SANDBOX_RUNTIME=runsc). */
+  runtime: OciRuntime;
   idleTimeoutMs: number;
   /** Containers alive at once, the warm pool's included. */
   maxLive: number;
@@ -216,6 +219,7 @@ function readSandbox(read: EnvReader): SandboxConfig {
   return {
     image: read.optionalString("SANDBOX_IMAGE"),
     limits,
+    runtime: read.oneOf("SANDBOX_RUNTIME", "runc", OCI_RUNTIMES),
     idleTimeoutMs: read.number("SANDBOX_IDLE_MINUTES", 15, 0, 525_600) * 60_000,
     // SANDBOX_MAX_SESSIONS is the older name, still honoured.
     maxLive: read.number(

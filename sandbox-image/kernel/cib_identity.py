@@ -15,6 +15,7 @@ import os
 
 PR_CAPBSET_DROP = 24
 EINVAL = 22
+ENOSYS = 38
 # The kernel and everything it starts are the OOM killer's first choice; the supervisor is not.
 KERNEL_OOM_SCORE_ADJ = 1000
 # Lower CPU priority for user code: a busy run cannot starve the supervisor of the time it
@@ -76,8 +77,12 @@ class SandboxIdentity:
         with open("/proc/self/oom_score_adj", "w") as handle:
             handle.write(str(KERNEL_OOM_SCORE_ADJ))
         os.nice(KERNEL_NICE)
-        with open("/proc/sys/kernel/cap_last_cap") as handle:
-            last_cap = int(handle.read())
+        try:
+            with open("/proc/sys/kernel/cap_last_cap") as handle:
+                last_cap = int(handle.read())
+        except FileNotFoundError:
+            # gVisor has no such file; dropping a capability the kernel lacks fails with EINVAL.
+            last_cap = 63
         for cap in range(last_cap + 1):
             if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != EINVAL:
                 raise IdentityError("could not drop capability %d from the bounding set" % cap)
@@ -101,21 +106,38 @@ class FileIdentity:
     signals, ptrace and /proc ownership look at untouched: the supervisor stays out of reach
     while it works on the user's files. The supervisor is single-threaded, which matters
     because these calls change only the calling thread.
+
+    gVisor (SANDBOX_RUNTIME=runsc) has no setfsuid (ENOSYS, google/gvisor#260). There the
+    effective ids change instead, which the file checks follow just the same. It leaves the
+    supervisor as hard to reach: kill(2) and ptrace compare against its real and saved uids,
+    which stay 0, and a change of effective uid makes it non-dumpable, so its /proc files stay
+    root's.
     """
 
     def __init__(self, uid, gid):
         self.uid = uid
         self.gid = gid
+        self.effective = False
 
     def __enter__(self):
         _libc.setfsgid(self.gid)
         _libc.setfsuid(self.uid)
         # setfsuid reports failure only by leaving the value unchanged; -1 reads it back.
-        if _libc.setfsuid(-1) != self.uid:
+        if _libc.setfsuid(-1) == self.uid:
+            return self
+        if ctypes.get_errno() != ENOSYS:
             raise IdentityError("could not act as uid %d on /mnt/data" % self.uid)
+        os.setegid(self.gid)
+        os.seteuid(self.uid)
+        self.effective = True
         return self
 
     def __exit__(self, *exc):
-        _libc.setfsuid(0)
-        _libc.setfsgid(0)
+        if self.effective:
+            os.seteuid(0)
+            os.setegid(0)
+            self.effective = False
+        else:
+            _libc.setfsuid(0)
+            _libc.setfsgid(0)
         return False

@@ -26,6 +26,12 @@ export interface ContainerHost {
   release(container: AttachedContainer, how: "remove" | "detach"): Promise<void>;
   /** Removes the session's container that this process never attached to (one another process left). */
   removeUnattached(key: string): Promise<void>;
+  /**
+   * Whether the engine killed a lost container for using too much memory. Under gVisor (runsc)
+   * this is how an out-of-memory run shows: the host's OOM killer stops the whole sandbox, and
+   * the cgroup counters the supervisor reads under runc do not exist inside it.
+   */
+  wasOomKilled?(container: AttachedContainer): Promise<boolean>;
   /** Waits for a run slot; resolves with its release, or null when the signal aborted first. */
   runSlot(wait: WaitOptions): Promise<(() => void) | null>;
 }

@@ -19,6 +19,7 @@ import {
 } from "./container-spec.ts";
 import { explainDockerError } from "./docker-errors.ts";
 import type { SandboxLimits } from "./limits.ts";
+import { checkRuntimeKnown, type OciRuntime } from "./oci-runtime.ts";
 import { pickSandboxUid, type UidRange, uidRangeFor } from "./sandbox-uid.ts";
 import { SupervisorClient } from "./supervisor-client.ts";
 
@@ -52,6 +53,8 @@ export interface ContainerRuntimeOptions {
   /** Separates the bot's sessions from the CLI's, so neither cleans up the other's. */
   scope: string;
   logger: Logger;
+  /** runc when absent. */
+  runtime?: OciRuntime;
   now?: () => Date;
 }
 
@@ -154,6 +157,16 @@ export class ContainerRuntime {
     return { ...pooled, name };
   }
 
+  /** Whether Docker's record of a stopped container says the OOM killer ended it; false when unsure. */
+  async wasOomKilled(id: string): Promise<boolean> {
+    try {
+      const info = await this.options.docker.getContainer(id).inspect();
+      return info.State?.OOMKilled === true;
+    } catch {
+      return false;
+    }
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.options.docker.getContainer(id).remove({ force: true, v: true });
@@ -197,15 +210,26 @@ export class ContainerRuntime {
     }
   }
 
-  private async createNamed(name: string, sessionKey: string | null): Promise<AttachedContainer> {
+  /**
+   * Reads what the engine offers once: the uids a container may use, and whether it knows the
+   * configured runtime. Throws a FatalError saying what to run when it does not.
+   */
+  checkEngine(): Promise<UidRange> {
     this.uidRange ??= this.options.docker.info().then(
-      (info: { SecurityOptions?: string[] }) => uidRangeFor(info.SecurityOptions ?? []),
+      (info: { SecurityOptions?: string[]; Runtimes?: Record<string, unknown> }) => {
+        checkRuntimeKnown(this.options.runtime ?? "runc", info.Runtimes);
+        return uidRangeFor(info.SecurityOptions ?? []);
+      },
       (error: unknown) => {
         this.uidRange = undefined;
         throw explainDockerError(error);
       },
     );
-    const range = await this.uidRange;
+    return this.uidRange;
+  }
+
+  private async createNamed(name: string, sessionKey: string | null): Promise<AttachedContainer> {
+    const range = await this.checkEngine();
     const sandboxUid = pickSandboxUid(new Set([...(await this.uidsInUse()), ...this.reservedUids]), range);
     this.reservedUids.add(sandboxUid);
     try {
@@ -236,6 +260,7 @@ export class ContainerRuntime {
       sessionKey: sessionKey ?? "",
       limits,
       sandboxUid,
+      runtime: this.options.runtime ?? "runc",
       createdAt: (this.options.now ?? (() => new Date()))(),
     });
     let container: Dockerode.Container;

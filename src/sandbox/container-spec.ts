@@ -8,6 +8,7 @@
  */
 import type { ContainerCreateOptions } from "dockerode";
 import type { SandboxLimits } from "./limits.ts";
+import type { OciRuntime } from "./oci-runtime.ts";
 import { sandboxSeccompProfile } from "./seccomp-profile.ts";
 
 export const LABEL_APP = "code-interpreter-bot";
@@ -21,6 +22,16 @@ const MIB = 1024 * 1024;
 /** Files per MiB of a tmpfs: bounds the kernel memory an inode flood costs (about 1 KiB each). */
 const INODES_PER_MB = 64;
 const MIN_INODES = 1024;
+/**
+ * Under runsc the pids limit applies to gVisor's own host processes, not to user code's: the
+ * Sentry's threads and, on the ptrace platform, a stub process per address space and a host
+ * thread per guest thread. At the sandbox's own limit (64 in the tests) the Sentry cannot start
+ * its first stub ("error initializing first thread: resource temporarily unavailable"); twice
+ * the limit plus this much starts and runs (measured with Debian's runsc 20221219). A fork bomb
+ * still ends at this limit, but by stopping the whole sandbox, which the run reports as a lost
+ * container: gVisor of that age enforces no pids limit of its own inside.
+ */
+const RUNSC_PIDS_HEADROOM = 256;
 
 export interface ContainerSpecInput {
   image: string;
@@ -31,6 +42,8 @@ export interface ContainerSpecInput {
   createdAt: Date;
   /** The uid user code runs as; one per container (see sandbox-uid.ts). */
   sandboxUid: number;
+  /** runc when absent. */
+  runtime?: OciRuntime;
 }
 
 export function tmpfsOptions(sizeMb: number, extra: string): string {
@@ -44,6 +57,7 @@ export function tmpfsInodes(sizeMb: number): number {
 
 export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions {
   const { limits, sandboxUid: uid } = input;
+  const runtime = input.runtime ?? "runc";
   const ramBytes = (limits.memoryMb + limits.dataMb + limits.tmpMb + limits.shmMb) * MIB;
   return {
     name: input.name,
@@ -69,16 +83,20 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       [LABEL_UID]: String(uid),
     },
     HostConfig: {
+      Runtime: runtime,
       NetworkMode: "none",
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],
       CapAdd: [...SUPERVISOR_CAPABILITIES],
+      // runsc does not apply an OCI seccomp profile to user code (only newer releases do, with
+      // --oci-seccomp): gVisor's Sentry answers every system call itself and is held to its own
+      // filter on the host. The profile is sent anyway, so the spec states one posture.
       SecurityOpt: ["no-new-privileges", `seccomp=${JSON.stringify(sandboxSeccompProfile())}`],
       Init: true,
       Memory: ramBytes,
       MemorySwap: ramBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
-      PidsLimit: limits.pids,
+      PidsLimit: runtime === "runsc" ? limits.pids * 2 + RUNSC_PIDS_HEADROOM : limits.pids,
       IpcMode: "private",
       Tmpfs: {
         "/tmp": tmpfsOptions(limits.tmpMb, "mode=1777"),

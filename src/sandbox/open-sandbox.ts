@@ -50,10 +50,11 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
         ...(options.onBuildProgress ? { onProgress: options.onBuildProgress } : {}),
       })
     ).ref;
-  return new SandboxManager({
+  const manager = new SandboxManager({
     docker,
     image,
     limits: config.sandbox.limits,
+    runtime: config.sandbox.runtime,
     logger: options.logger,
     scope: options.scope,
     idleTimeoutMs: config.sandbox.idleTimeoutMs,
@@ -63,4 +64,12 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     keptFilesDir: path.join(config.dataDir, "sessions"),
     keptFilesRetentionMs: config.sandbox.retentionMs,
   });
+  // At start-up, not when the first conversation's container fails to start.
+  try {
+    await manager.runtime.checkEngine();
+  } catch (error) {
+    await manager.shutdown();
+    throw error;
+  }
+  return manager;
 }

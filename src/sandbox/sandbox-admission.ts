@@ -128,6 +128,10 @@ export class SandboxAdmission implements ContainerHost {
     }
   }
 
+  wasOomKilled(container: AttachedContainer): Promise<boolean> {
+    return this.options.runtime.wasOomKilled(container.id);
+  }
+
   async release(container: AttachedContainer, how: "remove" | "detach"): Promise<void> {
     container.client.close();
     try {

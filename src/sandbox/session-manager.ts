@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
 import { KeptFiles, keptFolderName, listKeptSessions, pruneKeptFiles } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
+import type { OciRuntime } from "./oci-runtime.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { SandboxAdmission } from "./sandbox-admission.ts";
 import { ContainerSession } from "./session.ts";
@@ -32,6 +33,8 @@ export interface SandboxManagerOptions {
   keptFilesDir?: string;
   /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
   keptFilesRetentionMs?: number;
+  /** The OCI runtime of its containers; runc when absent. */
+  runtime?: OciRuntime;
   now?: () => number;
 }
 
@@ -59,6 +62,7 @@ export class SandboxManager implements Sandbox {
       limits: options.limits,
       scope: options.scope,
       logger: options.logger,
+      ...(options.runtime ? { runtime: options.runtime } : {}),
     });
     this.admission = new SandboxAdmission({
       runtime: this.runtime,

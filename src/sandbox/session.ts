@@ -326,7 +326,13 @@ export class ContainerSession implements SandboxSession {
     notices: string[],
   ): Promise<Execution> {
     const timedOut = error instanceof OuterDeadline;
-    const reason = timedOut ? "it stopped answering" : (error as Error).message;
+    // Asked before the container is removed, while Docker still has its record.
+    const oom = !timedOut && ((await this.host.wasOomKilled?.(attached).catch(() => false)) ?? false);
+    const reason = timedOut
+      ? "it stopped answering"
+      : oom
+        ? `it ran out of memory: the limit is ${this.limits.memoryMb} MB`
+        : (error as Error).message;
     this.logger.warn(
       { err: error, container: attached.name },
       "sandbox container lost during a run; replacing it",
@@ -335,7 +341,7 @@ export class ContainerSession implements SandboxSession {
     this.attached = null;
     await this.host.release(attached, "remove").catch(() => undefined);
     return executionWithoutResult(
-      timedOut ? "timeout" : "crashed",
+      timedOut ? "timeout" : oom ? "oom" : "crashed",
       collector,
       this.now() - started,
       [...notices, containerLostNotice(reason, "next-run", this.continuity.keepsFiles ? "kept" : null)],

@@ -61,7 +61,14 @@ export async function createTestSandbox(
   logger: Logger = silentLogger(),
   extra: Pick<
     SandboxManagerOptions,
-    "keptFilesDir" | "keptFilesRetentionMs" | "now" | "idleTimeoutMs" | "maxLive" | "maxRunning" | "poolSize"
+    | "keptFilesDir"
+    | "keptFilesRetentionMs"
+    | "now"
+    | "idleTimeoutMs"
+    | "maxLive"
+    | "maxRunning"
+    | "poolSize"
+    | "runtime"
   > & { image?: string } = {},
 ): Promise<TestSandbox> {
   const docker = testDocker();

@@ -221,7 +221,11 @@ describe("Discord", () => {
         .map((part) => part.content)
         .join("")
         .replace(/\s+/g, ""),
-    ).toBe(answer.replace(/\s+/g, ""));
+    ).toBe(
+      // Mention syntax outside code is broken with a zero-width space (adapters/discord/mentions.ts),
+      // on top of allowed_mentions, so it does not even look like a ping.
+      answer.replace("@everyone", "@\u200beveryone").replace("<@&", "<\u200b@&").replace(/\s+/g, ""),
+    );
     for (const message of h.discord.messages) expect(message.allowed_mentions).toEqual({ parse: [] });
   });
 });

@@ -29,6 +29,14 @@ describe("loadConfig", () => {
     expect(problems.join("\n")).toMatch(/LOG_LEVEL=chatty must be one of/);
   });
 
+  it("runs sandboxes under runc unless SANDBOX_RUNTIME picks gVisor", () => {
+    expect(loadConfig({}).sandbox.runtime).toBe("runc");
+    expect(loadConfig({ SANDBOX_RUNTIME: "runsc" }).sandbox.runtime).toBe("runsc");
+    expect(() => loadConfig({ SANDBOX_RUNTIME: "kata" })).toThrow(
+      /SANDBOX_RUNTIME=kata must be one of: runc, runsc/,
+    );
+  });
+
   it("reads DOCKER_HOST forms", () => {
     expect(loadConfig({ DOCKER_HOST: "unix:///run/user/1000/docker.sock" }).docker).toEqual({
       socketPath: "/run/user/1000/docker.sock",
