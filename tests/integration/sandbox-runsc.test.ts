@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
 import type { ContainerSession } from "../../src/sandbox/session.ts";
 import { createTestSandbox, TEST_LIMITS, type TestSandbox, testDocker } from "../helpers/sandbox.ts";
+import { expectTmpfsLimits } from "../helpers/sandbox-promises.ts";
 
 let sandbox: TestSandbox;
 let session: ContainerSession;
@@ -79,13 +80,7 @@ describe("a sandbox under gVisor (runsc)", () => {
   });
 
   it("limits the size of /tmp, /dev/shm and /mnt/data", async () => {
-    const run = await session.execute(
-      "import errno\nfor path, mb in [('/tmp/fill', 40), ('/dev/shm/fill', 24), ('/mnt/data/fill', 72)]:\n" +
-        "    try:\n        open(path, 'wb').write(b'0' * mb * 1024 * 1024)\n        print(path, 'fit')\n" +
-        "    except OSError as e:\n        print(path, errno.errorcode[e.errno])\n" +
-        "import os\nfor p in ['/tmp/fill', '/dev/shm/fill', '/mnt/data/fill']:\n    os.remove(p)",
-    );
-    expect(run.stdout).toBe("/tmp/fill ENOSPC\n/dev/shm/fill ENOSPC\n/mnt/data/fill ENOSPC\n");
+    await expectTmpfsLimits(session);
   });
 
   it("interrupts an infinite loop at the deadline and keeps the variables", async () => {
