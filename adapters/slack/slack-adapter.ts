@@ -179,27 +179,20 @@ export class SlackAdapter implements ChatAdapter {
       return;
     }
     const deliveryId = `command:${String((body as { trigger_id?: unknown }).trigger_id ?? Date.now())}`;
+    // The command as the core sees it, in the conversation `thread` of this channel.
+    const commandMessage = (thread: string): IncomingMessage => ({
+      deliveryId,
+      conversation: { platform: "slack", workspace: parsed.teamId, channel: parsed.channel, thread },
+      author: { id: parsed.userId },
+      place: parsed.place,
+      text: parsed.text,
+      attachments: [],
+      addressed: true,
+      ...(parsed.command ? { command: parsed.command } : {}),
+    });
     if (answersPrivately(parsed.command)) {
       // `usage` and `status` need no thread: the answer is for the person who asked, only.
-      const answer = await privateAnswer(
-        handler,
-        {
-          deliveryId,
-          conversation: {
-            platform: "slack",
-            workspace: parsed.teamId,
-            channel: parsed.channel,
-            thread: "command",
-          },
-          author: { id: parsed.userId },
-          place: parsed.place,
-          text: parsed.text,
-          attachments: [],
-          addressed: true,
-          ...(parsed.command ? { command: parsed.command } : {}),
-        },
-        SLACK_FORMATTING,
-      );
+      const answer = await privateAnswer(handler, commandMessage("command"), SLACK_FORMATTING);
       if (answer) await respond({ response_type: "ephemeral", text: markdownToMrkdwn(answer) });
       return;
     }
@@ -228,17 +221,7 @@ export class SlackAdapter implements ChatAdapter {
       if (!threadTs) return;
       thread = threadTs;
     }
-    const incoming: IncomingMessage = {
-      deliveryId,
-      conversation: { platform: "slack", workspace: parsed.teamId, channel: parsed.channel, thread },
-      author: { id: parsed.userId },
-      place: parsed.place,
-      text: parsed.text,
-      attachments: [],
-      addressed: true,
-      ...(parsed.command ? { command: parsed.command } : {}),
-      ...(parsed.isCode ? { forceDirectRun: true } : {}),
-    };
+    const incoming = { ...commandMessage(thread), ...(parsed.isCode ? { forceDirectRun: true } : {}) };
     this.dispatch(handler, incoming, { channel: parsed.channel, threadTs, reactTo: threadTs });
   }
 

@@ -73,24 +73,53 @@ async function logs(): Promise<string> {
   );
 }
 
-/** Polls the container's state until its healthcheck says healthy; fails at once if it stops. */
+/**
+ * Waits for the container's healthcheck to say healthy, from Docker's own events: subscribed
+ * before the state is read, so a change between the two is not missed. Fails at once if the
+ * container stops or restarts.
+ */
 async function waitUntilHealthy(containerId: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
+  const events = (await docker.getEvents({
+    filters: { container: [containerId], event: ["health_status", "die", "restart"] },
+  })) as NodeJS.ReadableStream & { destroy(): void };
+  const state = async () => {
     const { State } = await docker.getContainer(containerId).inspect();
-    last = `${State.Status}, health ${State.Health?.Status ?? "none"}`;
-    if (State.Health?.Status === "healthy") return;
-    if (!State.Running || State.Restarting) {
-      throw new Error(
-        `the bot's container is ${last} (exit code ${State.ExitCode}); its logs:\n${await logs()}`,
+    return { health: State.Health?.Status, stopped: !State.Running || State.Restarting, State };
+  };
+  const failed = async (what: string) => new Error(`the bot's container ${what}; its logs:\n${await logs()}`);
+  try {
+    const now = await state();
+    if (now.health === "healthy") return;
+    if (now.stopped) throw await failed(`is ${now.State.Status} (exit code ${now.State.ExitCode})`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => void failed(`was not healthy within ${timeoutMs} ms`).then(reject),
+        timeoutMs,
       );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+      let pending = "";
+      events.on("data", (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines.filter(Boolean)) {
+          const { status } = JSON.parse(line) as { status?: string };
+          if (status === "health_status: healthy") {
+            clearTimeout(timer);
+            resolve();
+          } else if (status === "die" || status === "restart") {
+            clearTimeout(timer);
+            void failed(`stopped (${status})`).then(reject);
+          }
+        }
+      });
+      events.on("error", (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  } finally {
+    events.destroy();
   }
-  throw new Error(
-    `the bot's container was not healthy within ${timeoutMs} ms (${last}); its logs:\n${await logs()}`,
-  );
 }
 
 beforeAll(async () => {
