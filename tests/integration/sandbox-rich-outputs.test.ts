@@ -2,7 +2,10 @@
  * What the kernel sends for the outputs people expect from a notebook: a plotly figure as a
  * picture and a self-contained interactive page, figures of both libraries in order, and a
  * pandas table as rows the chat can show plus the whole of it as CSV. Under the test limits
- * (tests/helpers/sandbox.ts), so the browser that draws plotly figures fits them too.
+ * (tests/helpers/sandbox.ts) except memory: a 3D figure's software WebGL took the container
+ * to 461 of TEST_LIMITS' 496 MiB here (cgroup memory.max_usage_in_bytes), too close for a
+ * loaded CI machine, where the browser was once killed mid-picture. 640 MiB is still well
+ * under the 1,024 MiB default.
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +18,7 @@ let session: ContainerSession;
 const FIGURE_RUN = { timeoutMs: 30_000 };
 
 beforeAll(async () => {
-  sandbox = await createTestSandbox();
+  sandbox = await createTestSandbox({ memoryMb: 640 });
   session = await sandbox.manager.acquire("rich-outputs");
   await session.open();
 }, 900_000);
