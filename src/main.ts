@@ -4,6 +4,8 @@
  * an earlier run left stopped, and on SIGINT/SIGTERM finishes gracefully, leaving live
  * sandboxes running so the next start adopts them with their state.
  */
+
+import { answerInterruptedRequests, interruptedRequests } from "./bot/interrupted-requests.ts";
 import { ConfigError, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
@@ -67,6 +69,8 @@ async function main(): Promise<number> {
         throw error;
       }
     }
+    const botLogger = logger.child({ component: "bot" });
+    const interrupted = await interruptedRequests(runtime.store, botLogger);
     try {
       for (const adapter of adapters) await adapter.start(runtime.bot);
     } catch (error) {
@@ -75,6 +79,8 @@ async function main(): Promise<number> {
       throw error;
     }
     logger.info({ platforms: adapters.map((a) => a.platform), version: botVersion() }, "bot running");
+    // Connected first, so every request the last process left unanswered can be answered in its thread.
+    await answerInterruptedRequests(interrupted, { store: runtime.store, adapters, logger: botLogger });
     // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.
     for (const adapter of adapters) {
       if (adapter.url) process.stdout.write(`Web chat: ${adapter.url}\n`);

@@ -17,14 +17,14 @@ import {
   type RepliableInteraction,
   type SendableChannels,
 } from "discord.js";
-import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
-import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
+import type { ChatAdapter, MessageHandler, ReopenedReply } from "../../src/bot/adapter.ts";
+import type { IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/platform-observer.ts";
 import { answersPrivately } from "../../src/bot/private-answer.ts";
 import type { Logger } from "../../src/logger.ts";
-import { ReplyPresenter } from "../../src/present/presenter.ts";
-import type { ReplySurface } from "../../src/present/surface.ts";
+import type { ReplySurface, ShownStatus } from "../../src/present/surface.ts";
 import { newRequestId, withRequestId } from "../../src/request-context.ts";
+import type { ReplyAddress } from "../../src/store/types.ts";
 import {
   codeModal,
   commandDefinitions,
@@ -33,8 +33,9 @@ import {
   replyWithHelp,
 } from "./discord-commands.ts";
 import type { DiscordConfig } from "./discord-config.ts";
-import { downloadDiscordFile } from "./discord-files.ts";
+import { discordAttachment } from "./discord-files.ts";
 import { commandConversation, replyPrivately } from "./discord-private-reply.ts";
+import { type DiscordReplyAddress, discordPresenter, reopenDiscordReply } from "./discord-reopen.ts";
 import { gatewayReady, watchDiscordRest } from "./discord-signals.ts";
 import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
 import { interactionView, messageView } from "./discord-views.ts";
@@ -43,6 +44,7 @@ import { DISCORD_FORMATTING, escapeDiscord } from "./format.ts";
 import {
   conversationOf,
   type DiscordAttachmentRef,
+  firstLine,
   interactionSubject,
   parseDiscordMessage,
   threadName,
@@ -192,7 +194,7 @@ export class DiscordAdapter implements ChatAdapter {
         author,
         place: parsed.place,
         text: parsed.text,
-        attachments: parsed.attachments.map((file) => this.attachment(file)),
+        attachments: parsed.attachments.map((file) => discordAttachment(file)),
         addressed: parsed.addressed,
         ...(parsed.command ? { command: parsed.command } : {}),
       };
@@ -201,6 +203,7 @@ export class DiscordAdapter implements ChatAdapter {
         handler,
         incoming,
         new DiscordChannelSurface(channel, message, this.uploadLimit(), logger),
+        { channel: channel.id, reactTo: message.id, reactIn: message.channelId },
       );
     } catch (error) {
       this.options.logger.error({ err: error, message: message.id }, "could not answer a Discord message");
@@ -265,6 +268,7 @@ export class DiscordAdapter implements ChatAdapter {
           handler,
           incoming,
           new DiscordInteractionSurface(interaction, this.uploadLimit(), false),
+          { channel: channel.id, reactTo: null, reactIn: null },
         );
         return;
       }
@@ -293,6 +297,10 @@ export class DiscordAdapter implements ChatAdapter {
     const header = `<@${interaction.user.id}> ${verb}: ${escapeDiscord(firstLine(request.text))}`;
     const original = await interaction.editReply({ content: header, allowedMentions: NO_MENTIONS });
     let surface: ReplySurface = new DiscordInteractionSurface(interaction, this.uploadLimit(), true);
+    // Where a restart's notice would go: the thread when there is one, else the channel.
+    let address: DiscordReplyAddress | null = channel
+      ? { channel: channel.id, reactTo: null, reactIn: null }
+      : null;
     let conversation = conversationOf({ kind: "dm", channelId: channel?.id ?? interaction.user.id });
     if (channel?.isThread()) {
       conversation = conversationOf({
@@ -302,6 +310,7 @@ export class DiscordAdapter implements ChatAdapter {
         threadId: channel.id,
       });
       surface = this.channelSurface(channel);
+      address = { channel: channel.id, reactTo: null, reactIn: null };
     } else if (channel && !channel.isDMBased() && interaction.guildId) {
       try {
         const thread = await original.startThread({
@@ -313,6 +322,7 @@ export class DiscordAdapter implements ChatAdapter {
           thread.id,
         );
         surface = this.channelSurface(thread);
+        address = { channel: thread.id, reactTo: null, reactIn: null };
       } catch (error) {
         // No thread here (permissions, channel type): the answer stays in follow-ups.
         this.options.logger.info(
@@ -330,9 +340,9 @@ export class DiscordAdapter implements ChatAdapter {
     const incoming = this.interactionMessage(interaction, request.text, {
       conversation,
       ...(request.forceDirectRun ? { forceDirectRun: true } : {}),
-      attachments: request.attachment ? [this.attachment({ id: "command", ...request.attachment })] : [],
+      attachments: request.attachment ? [discordAttachment({ id: "command", ...request.attachment })] : [],
     });
-    this.dispatch(handler, incoming, surface);
+    this.dispatch(handler, incoming, surface, address);
   }
 
   private interactionMessage(
@@ -359,37 +369,34 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   /** Runs the request in the background, so the gateway's events keep flowing. */
-  private dispatch(handler: MessageHandler, incoming: IncomingMessage, surface: ReplySurface): void {
+  private dispatch(
+    handler: MessageHandler,
+    incoming: IncomingMessage,
+    surface: ReplySurface,
+    address: DiscordReplyAddress | null,
+  ): void {
     const logger = this.options.logger.child({ conversation: incoming.conversation.thread });
-    const presenter = new ReplyPresenter(surface, {
-      progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
-      logger,
-    });
+    const presenter = discordPresenter(surface, logger, this.options.progressIntervalMs);
+    const request = address ? { ...incoming, replyAddress: { ...address } } : incoming;
     const run = handler
-      .handle(incoming, presenter.sink, DISCORD_FORMATTING)
+      .handle(request, presenter.sink, DISCORD_FORMATTING)
       .then(() => presenter.flushed())
       .catch((error: unknown) => logger.error({ err: error }, "Discord message handling failed"))
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
   }
 
+  async reopen(address: ReplyAddress, shown: ShownStatus | null): Promise<ReopenedReply | null> {
+    if (!this.client) return null;
+    const { logger, progressIntervalMs } = this.options;
+    return reopenDiscordReply(this.client, address, shown, {
+      uploadBytes: this.uploadLimit(),
+      logger,
+      progressIntervalMs,
+    });
+  }
+
   private uploadLimit(): number {
     return this.options.config.uploadLimitBytes;
   }
-
-  private attachment(file: DiscordAttachmentRef): Attachment {
-    const mimeType = file.contentType ?? "application/octet-stream";
-    return {
-      name: file.name,
-      mimeType,
-      size: file.size,
-      fetch: (maxBytes, signal) =>
-        downloadDiscordFile(file.url, { maxBytes, expectedMime: mimeType, ...(signal ? { signal } : {}) }),
-    };
-  }
-}
-
-function firstLine(text: string): string {
-  const line = text.trim().split("\n")[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }

@@ -42,8 +42,11 @@ export class DiscordChannelSurface implements ReplySurface {
     private readonly reactTo: Message | null,
     uploadBytes: number,
     private readonly logger: Logger,
+    /** The mark already on the message, when a reply is reopened after a restart. */
+    shown: ShownStatus | null = null,
   ) {
     this.limits = discordLimits(uploadBytes);
+    this.reaction = shown ? REACTIONS[shown] : null;
   }
 
   async post(text: string): Promise<string | null> {

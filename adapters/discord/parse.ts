@@ -150,6 +150,12 @@ export function threadName(text: string): string {
   return line.length <= 80 ? line : `${line.slice(0, 79)}…`;
 }
 
+/** The first line of a command's text, for the message that shows what was asked: at most 300 characters. */
+export function firstLine(text: string): string {
+  const line = text.trim().split("\n")[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
 /**
  * A member's roles from their ids, named from the server's roles where known. `@everyone`
  * (the role whose id is the server's) goes: every member has it, so it tells nobody apart.

@@ -4,14 +4,16 @@
  * reply goes into its thread through the shared ReplyPresenter on a SlackSurface.
  */
 import { type AllMiddlewareArgs, App, type SlackCommandMiddlewareArgs } from "@slack/bolt";
-import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
+import type { ChatAdapter, MessageHandler, ReopenedReply } from "../../src/bot/adapter.ts";
 import type { Attachment, IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { type PlatformObserver, tellPlatformObservers } from "../../src/bot/platform-observer.ts";
 import { answersPrivately, privateAnswer } from "../../src/bot/private-answer.ts";
 import { HELP_TEXT } from "../../src/bot/user-messages.ts";
 import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
+import type { ShownStatus } from "../../src/present/surface.ts";
 import { newRequestId, withRequestId } from "../../src/request-context.ts";
+import type { ReplyAddress } from "../../src/store/types.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { codeBlock, escapeMrkdwn, markdownToMrkdwn, SLACK_FORMATTING } from "./format.ts";
 import {
@@ -26,7 +28,7 @@ import {
 import type { SlackConfig } from "./slack-config.ts";
 import { downloadSlackFile } from "./slack-files.ts";
 import { slackErrorKind, socketModeConnection, watchSlackClient } from "./slack-signals.ts";
-import { type SlackReplyTarget, SlackSurface } from "./slack-surface.ts";
+import { replyTargetOf, type SlackReplyTarget, SlackSurface } from "./slack-surface.ts";
 
 export interface SlackAdapterOptions {
   config: SlackConfig;
@@ -227,19 +229,31 @@ export class SlackAdapter implements ChatAdapter {
 
   /** Runs the request in the background: Slack wants its acknowledgement within 3 s. */
   private dispatch(handler: MessageHandler, incoming: IncomingMessage, target: SlackReplyTarget): void {
-    if (!this.app) return;
-    const logger = this.options.logger.child({ channel: target.channel });
-    const presenter = new ReplyPresenter(new SlackSurface(this.app.client, target, logger), {
-      progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
-      logger,
-      onPlatformError: (error) => this.apiFailed(error),
-    });
+    const presenter = this.presenter(target, null);
+    if (!presenter) return;
     const run = handler
-      .handle(incoming, presenter.sink, SLACK_FORMATTING)
+      .handle({ ...incoming, replyAddress: { ...target } }, presenter.sink, SLACK_FORMATTING)
       .then(() => presenter.flushed())
       .catch((error: unknown) => this.options.logger.error({ err: error }, "Slack message handling failed"))
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
+  }
+
+  async reopen(address: ReplyAddress, shown: ShownStatus | null): Promise<ReopenedReply | null> {
+    const target = replyTargetOf(address);
+    const presenter = target ? this.presenter(target, shown) : null;
+    if (!presenter) return null;
+    return { sink: presenter.sink, formatting: SLACK_FORMATTING, flushed: () => presenter.flushed() };
+  }
+
+  private presenter(target: SlackReplyTarget, shown: ShownStatus | null): ReplyPresenter | null {
+    if (!this.app) return null;
+    const logger = this.options.logger.child({ channel: target.channel });
+    return new ReplyPresenter(new SlackSurface(this.app.client, target, logger, shown), {
+      progressIntervalMs: this.options.progressIntervalMs ?? 1_000,
+      logger,
+      onPlatformError: (error) => this.apiFailed(error),
+    });
   }
 
   private botName(): string {

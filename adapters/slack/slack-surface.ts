@@ -15,6 +15,13 @@ export interface SlackReplyTarget {
   reactTo: string | null;
 }
 
+/** A target read back from a stored reply address; null when it is not one. */
+export function replyTargetOf(address: Readonly<Record<string, string | null>>): SlackReplyTarget | null {
+  const { channel, threadTs = null, reactTo = null } = address;
+  if (!channel) return null;
+  return { channel, threadTs, reactTo };
+}
+
 export const SLACK_LIMITS: SurfaceLimits = {
   messageChars: SLACK_TEXT_LIMIT,
   codeChars: 2_800,
@@ -57,7 +64,11 @@ export class SlackSurface implements ReplySurface {
     private readonly client: WebClient,
     private readonly target: SlackReplyTarget,
     private readonly logger: Logger,
-  ) {}
+    /** The mark already on the message, when a reply is reopened after a restart. */
+    shown: ShownStatus | null = null,
+  ) {
+    this.reaction = shown ? REACTIONS[shown] : null;
+  }
 
   async post(text: string): Promise<string | null> {
     const response = await this.client.chat.postMessage({

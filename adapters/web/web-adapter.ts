@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import type { ChatAdapter, MessageHandler } from "../../src/bot/adapter.ts";
+import type { ChatAdapter, MessageHandler, ReopenedReply } from "../../src/bot/adapter.ts";
 import { parseCommandWord } from "../../src/bot/command-words.ts";
 import type { ConversationKey, IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { FatalError } from "../../src/errors.ts";
@@ -16,6 +16,7 @@ import type { Logger } from "../../src/logger.ts";
 import { ReplyPresenter } from "../../src/present/presenter.ts";
 import type { ReplySink } from "../../src/present/reply-events.ts";
 import { newRequestId, withRequestId } from "../../src/request-context.ts";
+import type { ReplyAddress } from "../../src/store/types.ts";
 import { WEB_FORMATTING } from "./format.ts";
 import { isLoopback, type WebConfig } from "./web-config.ts";
 import { WebConversations } from "./web-conversations.ts";
@@ -44,7 +45,12 @@ const AUTHOR = { id: "local", name: "web user" };
 
 export class WebAdapter implements ChatAdapter {
   readonly platform = "web";
-  private running: { server: FastifyInstance; hub: EventHub; transcript: WebTranscript } | null = null;
+  private running: {
+    server: FastifyInstance;
+    hub: EventHub;
+    transcript: WebTranscript;
+    conversations: WebConversations;
+  } | null = null;
   private address: string | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   /** Conversations being deleted: their queued requests are cancelled as they start. */
@@ -87,7 +93,7 @@ export class WebAdapter implements ChatAdapter {
         logger,
       });
       await listen(server, config);
-      this.running = { server, hub, transcript };
+      this.running = { server, hub, transcript, conversations };
       const bound = server.server.address();
       const port = typeof bound === "object" && bound ? bound.port : config.port;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -172,10 +178,7 @@ export class WebAdapter implements ChatAdapter {
     incoming: IncomingMessage,
   ): void {
     const logger = this.options.logger.child({ conversation: id });
-    const presenter = new ReplyPresenter(new WebSurface(conversations, id, postId), {
-      progressIntervalMs: this.options.progressIntervalMs ?? 250,
-      logger,
-    });
+    const presenter = this.presenter(conversations, id, postId);
     const sink: ReplySink = (event) => {
       if (this.deleting.has(id)) {
         if (event.type === "status" && event.status === "working") handler.cancel(conversationKey(id));
@@ -185,7 +188,7 @@ export class WebAdapter implements ChatAdapter {
       return presenter.sink(event);
     };
     const run = handler
-      .handle(incoming, sink, WEB_FORMATTING)
+      .handle({ ...incoming, replyAddress: { conversation: id, post: postId } }, sink, WEB_FORMATTING)
       .then(() => presenter.flushed())
       .catch((error: unknown) => logger.error({ err: error }, "web message handling failed"))
       .finally(() => {
@@ -193,6 +196,21 @@ export class WebAdapter implements ChatAdapter {
         this.inFlight.delete(run);
       });
     this.inFlight.add(run);
+  }
+
+  async reopen(address: ReplyAddress): Promise<ReopenedReply | null> {
+    const conversations = this.running?.conversations;
+    const { conversation, post } = address;
+    if (!conversations || !conversation || !post || !conversations.view(conversation)) return null;
+    const presenter = this.presenter(conversations, conversation, post);
+    return { sink: presenter.sink, formatting: WEB_FORMATTING, flushed: () => presenter.flushed() };
+  }
+
+  private presenter(conversations: WebConversations, id: string, postId: string): ReplyPresenter {
+    return new ReplyPresenter(new WebSurface(conversations, id, postId), {
+      progressIntervalMs: this.options.progressIntervalMs ?? 250,
+      logger: this.options.logger.child({ conversation: id }),
+    });
   }
 }
 

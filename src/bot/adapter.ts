@@ -6,7 +6,9 @@
 import type { AccessDecision } from "../access/access-decision.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
+import type { ShownStatus } from "../present/surface.ts";
 import type { SandboxFile } from "../sandbox/types.ts";
+import type { ReplyAddress } from "../store/types.ts";
 import type { ConversationKey, IncomingMessage } from "./incoming-message.ts";
 import type { PlatformObserver } from "./platform-observer.ts";
 
@@ -43,4 +45,17 @@ export interface ChatAdapter {
   ready?(): boolean;
   /** Adds an observer (metrics) of the platform's API: failed calls and rate-limit waits. */
   observe?(observer: PlatformObserver): void;
+  /**
+   * A reply into the thread of a request taken on before a restart, from the `replyAddress` this
+   * adapter put on its IncomingMessage; null when the address no longer leads anywhere. `shown`
+   * is the status mark the request carried when the bot stopped, for the reply to replace.
+   */
+  reopen?(address: ReplyAddress, shown: ShownStatus | null): Promise<ReopenedReply | null>;
+}
+
+/** A reply opened again after a restart: what `handle` is given, and when it has all been said. */
+export interface ReopenedReply {
+  sink: ReplySink;
+  formatting: ChatFormatting;
+  flushed(): Promise<void>;
 }

@@ -7,12 +7,10 @@
 import { type AccessDecision, type AccessGate, OPEN_ACCESS } from "../access/access-decision.ts";
 import { Agent } from "../agent/agent.ts";
 import type { ChatModel } from "../agent/model-client.ts";
-import { buildSystemPrompt } from "../agent/system-prompt.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
-import { reportStages } from "../present/stage-events.ts";
 import { inRequest } from "../request-context.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { ExecutionStatus, SandboxFile } from "../sandbox/types.ts";
@@ -25,9 +23,10 @@ import { receiveAttachments } from "./attachment-intake.ts";
 import { runCommand } from "./bot-commands.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
 import { extractDirectCode, runDirectly } from "./direct-run.ts";
-import { describeFiles } from "./file-previews.ts";
 import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
 import { oversizedMessageText } from "./message-size.ts";
+import { answerWithModel } from "./model-request.ts";
+import { OpenRequests } from "./open-requests.ts";
 import { safeSink } from "./safe-sink.ts";
 import { type StatusSource, statusReport } from "./status-report.ts";
 import { admitUsage, usageUser } from "./usage-admission.ts";
@@ -96,6 +95,7 @@ export class Bot implements MessageHandler {
   private readonly running = new Map<string, AbortController>();
   private readonly agent: Agent | null;
   private readonly usage: UsageGuard;
+  private readonly openRequests: OpenRequests;
   private stopping = false;
 
   constructor(private readonly options: BotOptions) {
@@ -105,6 +105,7 @@ export class Bot implements MessageHandler {
       logger: options.logger,
       now: () => this.now(),
     });
+    this.openRequests = new OpenRequests(options.store, () => this.now());
     this.agent = options.model
       ? new Agent({
           model: options.model,
@@ -129,13 +130,24 @@ export class Bot implements MessageHandler {
     sink: ReplySink,
     formatting: ChatFormatting,
   ): Promise<void> {
-    if (this.stopping) return;
     const key = conversationKeyString(message.conversation);
     if (!message.addressed && !(await this.followsThread(key))) return;
     const log = this.options.logger.child({ conversation: key, delivery: message.deliveryId });
     const { platform } = message.conversation;
     const startedAt = this.now();
-    if (!(await this.options.store.claimDelivery(`${platform}:${message.deliveryId}`, DELIVERY_MEMORY_MS))) {
+    let claimed: boolean;
+    try {
+      claimed = await this.options.store.claimDelivery(
+        `${platform}:${message.deliveryId}`,
+        DELIVERY_MEMORY_MS,
+      );
+    } catch (error) {
+      // A store that takes no writes (a full disk, a read-only DATA_DIR) must not leave the
+      // person without an answer: they are told what happened and what an admin must do.
+      log.error({ err: error }, "could not record the delivery");
+      return this.refuse(sink, log, platform, userTextFor(error), true);
+    }
+    if (!claimed) {
       log.info("repeated delivery ignored");
       this.notify(log, (o) => o.requestFinished({ platform, outcome: "duplicate", durationMs: 0 }));
       return;
@@ -143,6 +155,11 @@ export class Bot implements MessageHandler {
     const access = this.admit(message);
     // A refusal shows no status mark: the access rules promise nothing happens but the reply.
     if (!access.allowed) return this.refuse(sink, log, platform, { code: "not_allowed", text: access.text });
+    if (this.stopping) {
+      // Arrived while the bot shuts down: remembered, so the next start asks for it again.
+      log.info("message arrived while stopping; the next start will ask for it again");
+      return void (await this.openRequests.opened(message, key, log));
+    }
     const tooLong = oversizedMessageText(message.text);
     if (tooLong) {
       // Refused before any session, history or usage: the thread is as if it was never sent.
@@ -179,10 +196,12 @@ export class Bot implements MessageHandler {
       }
       meter?.seen(event);
     });
+    const open = await this.openRequests.opened(message, key, log);
     if (this.queue.isBusy(key)) await emit({ type: "status", status: "queued" });
     let outcome: UsageOutcome = "failed";
     try {
       await this.queue.run(key, async () => {
+        await this.openRequests.started(open, log);
         const context = { key, message, emit, formatting, log, admin: access.admin, meter };
         const cancelled = await this.process(context);
         outcome = cancelled ? "cancelled" : failed ? "failed" : "done";
@@ -194,6 +213,7 @@ export class Bot implements MessageHandler {
         this.notify(log, (o) => o.requestUsage?.(used));
       }
       finished(outcome);
+      await this.openRequests.closed(open, log);
     }
   }
 
@@ -357,30 +377,18 @@ export class Bot implements MessageHandler {
       }));
     }
     if (!this.agent) return void (await emit({ type: "error", code: "no_model", text: NO_MODEL_TEXT }));
-    await store.appendMessages(key, [
-      { role: "user", content: message.text + uploadNote, ...author(message) },
-    ]);
-    const history = (await store.listMessages(key)).map((stored) => stored.message);
-    const owner = authorKeyString(message);
-    const stages = reportStages(emit);
-    const files = await describeFiles(session, { owner, signal, onStage: stages.onStage });
-    await stages.settled();
-    const systemPrompt = buildSystemPrompt({
-      formatting: context.formatting,
-      files,
-      timeoutSeconds: Math.round(session.limits.executionTimeoutMs / 1000),
-      memoryMb: session.limits.memoryMb,
-      now: new Date(this.now()),
-    });
-    await this.agent.run({
-      systemPrompt,
-      history,
+    await answerWithModel({
+      agent: this.agent,
+      store,
+      key,
+      question: { role: "user", content: message.text + uploadNote, ...author(message) },
+      owner: authorKeyString(message),
       session,
-      owner,
-      signal,
+      formatting: context.formatting,
       emit,
-      persist: (messages) => store.appendMessages(key, messages),
-      onModelCall: (usage) => context.meter?.modelCall(usage),
+      signal,
+      meter: context.meter,
+      now: new Date(this.now()),
     });
   }
 }

@@ -3,6 +3,7 @@
  * from events; the core never sees a Slack or Discord payload.
  */
 import { UserFacingError } from "../errors.ts";
+import type { ReplyAddress } from "../store/types.ts";
 
 export interface ConversationKey {
   platform: string;
@@ -77,4 +78,9 @@ export interface IncomingMessage {
   command?: BotCommand;
   /** Slash commands may force a direct run of `text` as Python. */
   forceDirectRun?: boolean;
+  /**
+   * Where the adapter can find this request's thread again after a restart (ChatAdapter.reopen).
+   * A request without one is not remembered as open: a private answer has no thread to go back to.
+   */
+  replyAddress?: ReplyAddress;
 }

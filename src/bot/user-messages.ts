@@ -1,6 +1,7 @@
 /** Texts the bot says on its own behalf: help, and failures turned into what to do next. */
 import { BotError } from "../errors.ts";
 import { currentRequestId } from "../request-context.ts";
+import { type StorageFault, storageFaultOf } from "../store/storage-fault.ts";
 
 export const HELP_TEXT = [
   "I run Python for you in a private sandbox that remembers this thread: variables, imports and files stay.",
@@ -15,7 +16,45 @@ export const NO_MODEL_TEXT =
   "language model, and none is configured. An admin can set OPENAI_API_KEY (and OPENAI_BASE_URL for a " +
   "local OpenAI-compatible server) and restart the bot.";
 
+/**
+ * What the person is told when the bot's own storage refuses a write. Their earlier files and
+ * history are untouched (SQLite and the kept files never half-write), but this message may not
+ * have been saved, and only an admin can fix it: each part is said, without paths or codes.
+ */
+const STORAGE_FAULT_TEXT: Record<StorageFault, { code: string; problem: string; fix: string }> = {
+  full: {
+    code: "storage_full",
+    problem: "the bot's storage is full",
+    fix: "An admin must free space on the bot's disk (its DATA_DIR)",
+  },
+  "read-only": {
+    code: "storage_read_only",
+    problem: "the bot's storage has become read-only",
+    fix: "An admin must make the bot's data folder (its DATA_DIR) writable again",
+  },
+  "no-permission": {
+    code: "storage_no_permission",
+    problem: "the bot is no longer allowed to write to its storage",
+    fix: "An admin must give the bot's user write permission on its data folder (its DATA_DIR) again",
+  },
+};
+
+function storageFaultText(fault: StorageFault): { code: string; text: string } {
+  const { code, problem, fix } = STORAGE_FAULT_TEXT[fault];
+  const request = currentRequestId();
+  return {
+    code,
+    text:
+      `I can't save anything right now: ${problem}. Nothing from before was lost (this conversation's ` +
+      `files and history are kept), but this message may not have been saved. ${fix}, then send it again.` +
+      (request ? ` Reference for the admin: ${request}.` : ""),
+  };
+}
+
 export function userTextFor(error: unknown): { code: string; text: string } {
+  // Before BotError: the store wraps these in errors whose message is for the admin's log.
+  const fault = storageFaultOf(error);
+  if (fault) return storageFaultText(fault);
   if (error instanceof BotError) return { code: error.code, text: error.message };
   // The id lets an admin find this request's log lines when someone reports it.
   const request = currentRequestId();

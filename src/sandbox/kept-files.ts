@@ -41,6 +41,8 @@ export interface FileChanges {
 export interface LiveFiles {
   read(path: string): Promise<Buffer>;
   list(): Promise<SandboxFile[]>;
+  /** True once the sandbox is gone: then a failed read says nothing about the file. */
+  lost?(): boolean;
 }
 
 /** A restore that put nothing back. */
@@ -109,24 +111,20 @@ export class KeptFiles {
     }
     for (const name of changes.removed) delete manifest.files[name];
     await mkdir(path.join(this.dir, "blobs"), PRIVATE_DIR);
-    for (const file of changed) {
-      try {
-        const data = await live.read(file.path);
-        const sha256 = createHash("sha256").update(data).digest("hex");
-        await this.writeAtomically(this.blobPath(sha256), data, true);
-        manifest.files[file.path] = { size: data.length, sha256, mtimeMs: file.mtimeMs ?? null };
-      } catch (error) {
-        // Gone or swapped for a pipe since the run ended: it cannot be kept, and must not come back.
-        delete manifest.files[file.path];
-        this.logger.warn({ err: error, file: file.path }, "could not keep a file of the sandbox");
-      }
+    try {
+      await this.copyChanged(changed, manifest, live);
+      manifest.savedAt = new Date().toISOString();
+      await this.writeAtomically(
+        path.join(this.dir, "manifest.json"),
+        Buffer.from(JSON.stringify(manifest)),
+        false,
+      );
+    } catch (error) {
+      // The kept manifest is still the last whole one; copies made for this record are not in
+      // it and would only take space (on a full disk, the space the next try needs).
+      await this.collectGarbage((await this.load()) ?? this.empty()).catch(() => undefined);
+      throw error;
     }
-    manifest.savedAt = new Date().toISOString();
-    await this.writeAtomically(
-      path.join(this.dir, "manifest.json"),
-      Buffer.from(JSON.stringify(manifest)),
-      false,
-    );
     await this.collectGarbage(manifest);
   }
 
@@ -253,6 +251,28 @@ export class KeptFiles {
     return manifest;
   }
 
+  /** Copies changed files out of the sandbox into blobs, and names them in `manifest`. */
+  private async copyChanged(changed: SandboxFile[], manifest: Manifest, live: LiveFiles): Promise<void> {
+    for (const file of changed) {
+      let data: Buffer;
+      try {
+        data = await live.read(file.path);
+      } catch (error) {
+        // The container died before its files were copied: keep the last whole state instead.
+        if (live.lost?.()) throw error;
+        // Gone or swapped for a pipe since the run ended: it cannot be kept, and must not come back.
+        delete manifest.files[file.path];
+        this.logger.warn({ err: error, file: file.path }, "could not keep a file of the sandbox");
+        continue;
+      }
+      const sha256 = createHash("sha256").update(data).digest("hex");
+      // A host that cannot take the copy (a full disk) throws here, before the manifest is
+      // written: the kept state stays the last whole one, and the caller tries again later.
+      await this.writeAtomically(this.blobPath(sha256), data, true);
+      manifest.files[file.path] = { size: data.length, sha256, mtimeMs: file.mtimeMs ?? null };
+    }
+  }
+
   private async writeAtomically(target: string, data: Buffer, skipIfPresent: boolean): Promise<void> {
     if (skipIfPresent) {
       try {
@@ -263,8 +283,14 @@ export class KeptFiles {
       }
     }
     const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, data, PRIVATE_FILE);
-    await rename(temporary, target);
+    try {
+      await writeFile(temporary, data, PRIVATE_FILE);
+      await rename(temporary, target);
+    } catch (error) {
+      // A half-written copy would hold on to the very space a full disk lacks.
+      await rm(temporary, { force: true }).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async collectGarbage(manifest: Manifest): Promise<void> {

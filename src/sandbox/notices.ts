@@ -1,6 +1,7 @@
 /** The plain sentences a user reads about what happened around their run. */
 
 import { humanSize } from "../files/human-size.ts";
+import { type StorageFault, storageFaultWords } from "../store/storage-fault.ts";
 import type { RestoreSummary } from "./kept-files.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { DataFull, ResultMessage } from "./supervisor-protocol.ts";
@@ -79,12 +80,14 @@ export function containerLostNotice(
   replaced: "already" | "next-run" = "already",
   files: RestoreSummary | "kept" | null = null,
 ): string {
-  const replacement =
-    replaced === "already" ? "a new one was started" : "it will be replaced for the next run";
-  const start = `The sandbox stopped unexpectedly (${reason}) and ${replacement}: `;
+  // Mid-run, the person must learn first that their code did not finish.
+  const start =
+    replaced === "already"
+      ? `The sandbox stopped unexpectedly (${reason}) and a new one was started: `
+      : `The sandbox stopped unexpectedly while this code was running (${reason}), so the run did not finish; a new sandbox starts with the next run: `;
   if (files === null) return `${start}variables, imports and files in /mnt/data from before are gone.`;
   if (files === "kept") {
-    return `${start}variables and imports are gone; the files in /mnt/data from finished runs are kept and come back with it, what this run wrote is lost.`;
+    return `${start}variables and imports are gone; the files in /mnt/data from finished runs are kept and come back with it; what this run wrote is lost.`;
   }
   return `${start}variables and imports are gone; ${restoredFiles(files)}`;
 }
@@ -103,6 +106,26 @@ function restoredFiles(files: RestoreSummary): string {
   if (files.missing.length === 0) return `${restored}.`;
   return `${restored}, but ${files.missing.slice(0, 5).join(", ")}${files.missing.length > 5 ? ` and ${files.missing.length - 5} more` : ""} could not be (the kept copy was damaged).`;
 }
+
+/**
+ * What a run changed in /mnt/data could not be copied out of the sandbox (DATA_DIR is full,
+ * say): still in the live container, unless `lost` says that container is gone too.
+ */
+export function unkeptFilesNotice(fault: StorageFault | null, detail: string, lost: boolean): string {
+  const why = fault ? `the bot's storage refused it: ${storageFaultWords(fault)}` : detail;
+  const start = `The files the last run changed in /mnt/data could not be saved outside the sandbox (${why})`;
+  if (lost) {
+    return `${start}, and the sandbox stopped before they could be: those changes are lost; the files restored are from the last run that was saved.`;
+  }
+  const admin = fault ? ` An admin must ${STORAGE_FIX[fault]} (the bot's DATA_DIR).` : "";
+  return `${start}. They are still here, but would be lost if this sandbox stopped; they are saved with the next run once that works again.${admin}`;
+}
+
+const STORAGE_FIX: Record<StorageFault, string> = {
+  full: "free space on the bot's disk",
+  "read-only": "make the bot's data folder writable again",
+  "no-permission": "give the bot's user write permission on its data folder again",
+};
 
 export function idleRestartNotice(reason: string): string {
   return `Python restarted since the last run (${reason}): variables and imports are gone; files in /mnt/data were kept.`;

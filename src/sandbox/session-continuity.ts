@@ -4,10 +4,18 @@
  * what a new container lost, got back or could not keep. ContainerSession decides when; this
  * class does the keeping and the restoring, and remembers what to say.
  */
+import { errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { type StorageFault, storageFaultOf } from "../store/storage-fault.ts";
 import type { AttachedContainer } from "./container-runtime.ts";
 import { type KeptFiles, NOTHING_RESTORED, type RestoreSummary } from "./kept-files.ts";
-import { containerLostNotice, expiredNotice, freshStartNotice, resumedNotice } from "./notices.ts";
+import {
+  containerLostNotice,
+  expiredNotice,
+  freshStartNotice,
+  resumedNotice,
+  unkeptFilesNotice,
+} from "./notices.ts";
 import type { SupervisorClient } from "./supervisor-client.ts";
 import type { ResultMessage } from "./supervisor-protocol.ts";
 import {
@@ -16,6 +24,15 @@ import {
   STATE_PATH,
   snapshotVariables,
 } from "./variables-snapshot.ts";
+
+/** A copy of a run's files out of the sandbox that failed, and whether the person was told. */
+interface UnkeptFiles {
+  fault: StorageFault | null;
+  detail: string;
+  /** The container holding the files is gone, so they are too. */
+  lost: boolean;
+  said: boolean;
+}
 
 /** How long pickling or loading a namespace may take. */
 const VARIABLES_TIMEOUT_MS = 60_000;
@@ -29,6 +46,12 @@ export class SessionContinuity {
   private variables: (RestoreSummaryOfVariables & { skipped: Array<[string, string]> }) | null = null;
   /** Set when retention removed the kept state: the days it allowed (or null), until said. */
   private expiry: { days: number | null } | null = null;
+  /**
+   * Why the last copy of a run's files out of the sandbox failed (a full disk, say), until a
+   * copy succeeds: the next run says so, and the next copy compares the whole folder, so what
+   * was missed is kept once there is room again.
+   */
+  private unkept: UnkeptFiles | null = null;
 
   constructor(
     /** Where the conversation's state is kept between containers; null keeps nothing. */
@@ -55,6 +78,8 @@ export class SessionContinuity {
       await this.kept.clearState();
       return;
     }
+    // Changes that never made it out of the lost container are gone with it: the next run says so.
+    if (this.unkept) this.unkept = { ...this.unkept, lost: true, said: false };
     const expiredDays = await this.kept.takeExpiry();
     if (expiredDays !== null) this.expiry = { days: expiredDays };
     // Kept state means the conversation had a sandbox before, which is now gone: that is said.
@@ -74,13 +99,25 @@ export class SessionContinuity {
   changesToKeep(result: ResultMessage, client: SupervisorClient): (() => Promise<void>) | null {
     const kept = this.kept;
     if (!kept) return null;
-    const incomplete = result.moreFiles > 0 || result.moreRemovedFiles > 0;
+    const incomplete = result.moreFiles > 0 || result.moreRemovedFiles > 0 || this.unkept !== null;
     if (result.files.length === 0 && result.removedFiles.length === 0 && !incomplete) return null;
-    return () =>
-      kept.record(
-        { changed: result.files, removed: result.removedFiles, incomplete },
-        { read: (path) => client.getFile(path, this.maxBytes), list: () => client.listFiles() },
-      );
+    return async () => {
+      try {
+        await kept.record(
+          { changed: result.files, removed: result.removedFiles, incomplete },
+          {
+            read: (path) => client.getFile(path, this.maxBytes),
+            list: () => client.listFiles(),
+            lost: () => client.broken !== null,
+          },
+        );
+        this.unkept = null;
+      } catch (error) {
+        // A lost container is said by the next run anyway; only the host's own failure is news.
+        if (client.broken === null) this.noteUnkept(error);
+        throw error;
+      }
+    };
   }
 
   /** Pickles the namespace and keeps it beside the files; a failure is logged, not thrown. */
@@ -117,6 +154,19 @@ export class SessionContinuity {
 
   /** The sentences about what a new container lost and got back, once, for the next run. */
   takeStartNotices(): { notices: string[]; filesLost: boolean } {
+    const start = this.takeContainerNotices();
+    const unkept = this.unkept;
+    if (unkept === null || unkept.said) return start;
+    unkept.said = true;
+    // Lost with their container: said once, and there is nothing left to catch up on.
+    if (unkept.lost) this.unkept = null;
+    return {
+      notices: [...start.notices, unkeptFilesNotice(unkept.fault, unkept.detail, unkept.lost)],
+      filesLost: start.filesLost || unkept.lost,
+    };
+  }
+
+  private takeContainerNotices(): { notices: string[]; filesLost: boolean } {
     const { loss, restored, expiry, variables } = this;
     this.loss = null;
     this.restored = null;
@@ -133,6 +183,14 @@ export class SessionContinuity {
     if (variables)
       return { notices: [resumedNotice(restored ?? NOTHING_RESTORED, variables)], filesLost: false };
     return { notices: restored ? [freshStartNotice(restored)] : [], filesLost: false };
+  }
+
+  private noteUnkept(error: unknown): void {
+    const fault = storageFaultOf(error);
+    const detail = errorMessage(error);
+    // Said once while it lasts; a different failure is news again.
+    const said = this.unkept?.fault === fault && (fault !== null || this.unkept.detail === detail);
+    this.unkept = { fault, detail, lost: false, said };
   }
 
   private async restoreVariables(client: SupervisorClient): Promise<void> {

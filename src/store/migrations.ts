@@ -72,6 +72,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX request_usage_user ON request_usage(platform, user_id, started_at);
     `,
   },
+  {
+    id: 3,
+    // Requests taken on and not yet answered: a row a killed process leaves behind is answered
+    // in its thread at the next start. reply_address is the adapter's own JSON.
+    sql: `
+      CREATE TABLE open_requests (
+        id TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        conversation_key TEXT NOT NULL,
+        reply_address TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        started_at INTEGER
+      );
+    `,
+  },
 ];
 
 /**

@@ -6,8 +6,8 @@
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import path from "node:path";
-import { errorMessage, FatalError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { checkDataDirWritable, dataDirError, whyUncreatable } from "./data-dir-check.ts";
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -40,23 +40,23 @@ export function preparePrivateDatabase(file: string): void {
 }
 
 /**
- * Creates DATA_DIR private at start-up, or warns once when an existing one lets group or others
- * in: its contents are private either way, but its listing would show who uses the bot and when.
+ * Creates DATA_DIR private at start-up and proves it takes writes (data-dir-check.ts), or warns
+ * once when an existing one lets group or others in: its contents are private either way, but
+ * its listing would show who uses the bot and when. An unusable folder stops the start with one
+ * line that says which, why and what to do, before anything is created in it or elsewhere.
  */
 export function prepareDataDir(dir: string, logger: Logger): void {
+  let openToOthers: boolean;
   try {
-    const { openToOthers } = ensurePrivateDir(dir);
-    if (openToOthers) {
-      logger.warn(
-        { dataDir: dir, mode: (statSync(dir).mode & 0o777).toString(8) },
-        "DATA_DIR can be read by other users of this machine: chmod 700 it (the bot leaves its mode alone)",
-      );
-    }
+    ({ openToOthers } = ensurePrivateDir(dir));
   } catch (error) {
-    throw new FatalError(
-      "data-dir",
-      `DATA_DIR (${dir}) cannot be created or read: ${errorMessage(error)}. Make it writable by the bot's user.`,
-      error,
+    throw dataDirError(dir, "cannot be created or read", whyUncreatable(dir, error));
+  }
+  checkDataDirWritable(dir);
+  if (openToOthers) {
+    logger.warn(
+      { dataDir: dir, mode: (statSync(dir).mode & 0o777).toString(8) },
+      "DATA_DIR can be read by other users of this machine: chmod 700 it (the bot leaves its mode alone)",
     );
   }
 }

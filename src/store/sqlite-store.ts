@@ -8,6 +8,12 @@ import { asBotError, type BotError, errorMessage, FatalError, RetryableError } f
 import type { Logger } from "../logger.ts";
 import { migrate } from "./migrations.ts";
 import { preparePrivateDatabase } from "./private-files.ts";
+import {
+  type OpenRequestStatements,
+  openRequestParams,
+  prepareOpenRequestStatements,
+  toOpenRequest,
+} from "./sqlite-open-requests.ts";
 import { type ConversationRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
 import {
   endParams,
@@ -21,6 +27,7 @@ import {
 import type {
   ConversationMessage,
   ConversationRecord,
+  OpenRequest,
   RequestUsageEnd,
   RequestUsageRecord,
   RequestUsageStart,
@@ -90,6 +97,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #sql: Statements;
   readonly #usage: UsageStatements;
+  readonly #open: OpenRequestStatements;
   readonly #path: string;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -101,6 +109,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#usage = prepareUsageStatements(db);
+    this.#open = prepareOpenRequestStatements(db);
     this.#path = options.path;
     this.#logger = options.logger.child({ component: "store" });
     this.#now = options.now ?? Date.now;
@@ -203,6 +212,22 @@ export class SqliteStore implements Store {
   async sumUsage(filter: UsageFilter): Promise<UsageTotals> {
     const params = filterParams(filter);
     return toTotals(this.#use("sum usage", () => this.#usage.sum.get(params)));
+  }
+
+  async openRequest(request: OpenRequest): Promise<void> {
+    this.#use("record an open request", () => this.#open.open.run(...openRequestParams(request)));
+  }
+
+  async startOpenRequest(id: string, startedAt: number): Promise<void> {
+    this.#use("record a request's start", () => this.#open.start.run(startedAt, id));
+  }
+
+  async closeOpenRequest(id: string): Promise<void> {
+    this.#use("close an open request", () => this.#open.close.run(id));
+  }
+
+  async listOpenRequests(): Promise<OpenRequest[]> {
+    return this.#use("list open requests", () => this.#open.list.all()).map(toOpenRequest);
   }
 
   async ping(): Promise<void> {

@@ -93,6 +93,26 @@ export interface UsageFilter {
   userId?: string;
 }
 
+/**
+ * Where an adapter can reach a request's thread again, in its own terms (a channel and a
+ * message id, say): opaque to the core and the store, kept as JSON.
+ */
+export type ReplyAddress = Readonly<Record<string, string | null>>;
+
+/**
+ * A request the bot has taken on and not yet answered in full. The row exists from arrival to
+ * the last reply, so one left behind by a killed process names a request to answer after a restart.
+ */
+export interface OpenRequest {
+  id: string;
+  platform: string;
+  conversationKey: string;
+  replyAddress: ReplyAddress;
+  receivedAt: number;
+  /** When it left the conversation's queue and began; null while it waited its turn. */
+  startedAt: number | null;
+}
+
 export interface Store {
   /** Creates the conversation if needed and appends messages after the last one, atomically. */
   appendMessages(conversationKey: string, messages: ConversationMessage[]): Promise<void>;
@@ -122,6 +142,14 @@ export interface Store {
   listRequestUsage(filter: UsageFilter): Promise<RequestUsageRecord[]>;
   /** The same rows summed, without reading them all (the team's daily budget). */
   sumUsage(filter: UsageFilter): Promise<UsageTotals>;
+  /** Records a request as taken on; see OpenRequest. */
+  openRequest(request: OpenRequest): Promise<void>;
+  /** Notes that an open request left its queue and began. */
+  startOpenRequest(id: string, startedAt: number): Promise<void>;
+  /** Forgets an open request: it was answered, or its restart notice was. */
+  closeOpenRequest(id: string): Promise<void>;
+  /** Oldest first. */
+  listOpenRequests(): Promise<OpenRequest[]>;
   /** Writes and reads back a little, for readiness checks; throws when the store cannot take writes. */
   ping(): Promise<void>;
   close(): Promise<void>;

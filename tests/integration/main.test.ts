@@ -1,17 +1,15 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationKeyString } from "../../src/bot/incoming-message.ts";
 import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
+import { type BotProcess, fakePlatformsEnv, startBotProcess } from "../helpers/bot-process.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
 import { freePort } from "../helpers/slack-harness.ts";
 import { WebClient, WebDriver } from "../helpers/web-harness.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const TS = "1950000000.000100";
 /** Matches src/main.ts; not imported, since importing main would start the bot. */
 const BOT_SCOPE = "bot";
@@ -52,27 +50,14 @@ afterAll(async () => {
 });
 
 /** `npm start` as a separate process, with only the given settings (and a fresh DATA_DIR). */
-async function startMain(
-  env: Record<string, string>,
-): Promise<ChildProcessByStdio<null, Readable, Readable>> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), "cib-main-"));
-  // Off unless a test asks: bots started side by side must not compete for the default port.
-  return spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, METRICS_PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+async function startMain(env: Record<string, string>): Promise<BotProcess> {
+  return startBotProcess(env, await mkdtemp(path.join(tmpdir(), "cib-main-")));
 }
 
 describe("npm start (src/main.ts)", () => {
   it("starts Slack and Discord side by side from their tokens, answers both, and stops cleanly on SIGTERM", async () => {
     const child = await startMain({
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_APP_TOKEN: slack.appToken,
-      SLACK_API_URL: slack.apiUrl,
-      DISCORD_TOKEN: discord.token,
-      DISCORD_API_URL: discord.apiUrl,
-      DISCORD_GUILD_ID: discord.guild.id,
+      ...fakePlatformsEnv(slack, discord),
       LOG_LEVEL: "warn",
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

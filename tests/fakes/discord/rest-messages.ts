@@ -35,6 +35,22 @@ export function messageRoutes(deps: RestDeps): RouteSpec[] {
     };
   const flags = (channel: FakeChannel) => ({ inGuild: channel.guild_id !== undefined, contentGated: false });
 
+  // Discord lists a message's reactions with it, `me` marking the bot's own; in the fake only
+  // the bot reacts. The field is left out when there are none, as Discord does.
+  const reactionsOn = (messageId: string) => {
+    const active = recorder.reactions.filter((r) => r.message_id === messageId && !r.removed);
+    if (active.length === 0) return {};
+    const reactions = active.map((r) => ({
+      count: 1,
+      count_details: { burst: 0, normal: 1 },
+      me: true,
+      me_burst: false,
+      burst_colors: [],
+      emoji: { id: null, name: r.emoji },
+    }));
+    return { reactions };
+  };
+
   const react = (add: boolean) =>
     inChannel((channel, { params }) => {
       const messageId = params.message_id ?? "";
@@ -137,7 +153,7 @@ export function messageRoutes(deps: RestDeps): RouteSpec[] {
       auth: "bot",
       handle: inChannel((channel, { params }) => {
         const stored = messages.find(channel.id, params.message_id ?? "");
-        return stored ? ok(restView(stored.wire)) : unknownMessage();
+        return stored ? ok({ ...restView(stored.wire), ...reactionsOn(stored.wire.id) }) : unknownMessage();
       }),
     },
     {
