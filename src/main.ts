@@ -97,8 +97,12 @@ async function main(): Promise<number> {
     await ops?.close();
     return 0;
   } catch (error) {
-    const message = error instanceof BotError ? error.message : (error as Error).stack;
-    logger.fatal({ err: error }, message ?? "start-up failed");
+    if (error instanceof BotError) {
+      // Written for the admin, with what to do: a stack trace would bury it.
+      logger.fatal({ code: error.code }, error.message);
+    } else {
+      logger.fatal({ err: error }, (error as Error).stack ?? "start-up failed");
+    }
     return 1;
   }
 }

@@ -17,6 +17,7 @@ import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { ConversationMessage } from "../store/types.ts";
 import { trimHistory } from "./history-trim.ts";
 import type { ChatModel, ModelTurn, TokenUsage } from "./model-client.ts";
+import { PartialAnswer } from "./partial-answer.ts";
 import { PYTHON_TOOL, parsePythonCall } from "./python-tool.ts";
 import {
   isOversized,
@@ -108,16 +109,26 @@ export class Agent {
         ...imagesMessage(pendingImages),
       ];
       pendingImages = [];
+      const partial = new PartialAnswer();
       let turn: ModelTurn;
       try {
         turn = await model.complete({
           messages,
           tools: [PYTHON_TOOL],
           signal: budget,
-          onTextDelta: (text) => void input.emit({ type: "text-delta", text }),
-          onRetry: (text) => void input.emit({ type: "notice", text }),
+          onTextDelta: (text) => {
+            partial.add(text);
+            void input.emit({ type: "text-delta", text });
+          },
+          onRetry: (text) => {
+            const cut = partial.cutOff();
+            if (cut) void input.emit(cut);
+            void input.emit({ type: "notice", text });
+          },
         });
       } catch (error) {
+        const cut = partial.cutOff();
+        if (cut) await input.emit(cut);
         if (input.signal.aborted) return this.stop("cancelled", input);
         if (budget.aborted) return this.stop("time-budget", input);
         throw error;

@@ -3,7 +3,7 @@
  * SDK does not give: an idle timeout inside the stream (its own timeout covers only the
  * headers), and retries we control (the SDK would sleep for any Retry-After, unabortable).
  */
-import OpenAI from "openai";
+import OpenAI, { type ClientOptions } from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionMessageParam,
@@ -11,7 +11,8 @@ import type {
 } from "openai/resources/chat/completions";
 import type { ModelConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { describeModelError, ModelCallError, retryDelayMs } from "./model-errors.ts";
+import { checkChunk } from "./model-chunk.ts";
+import { describeModelError, ModelCallError, retryDelayMs, unreadableStream } from "./model-errors.ts";
 import type { ModelAttempt, ModelObserver } from "./model-observer.ts";
 import { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_NAME_CHARS, type ReceivedToolCall } from "./tool-call-limits.ts";
 
@@ -75,6 +76,9 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
     ...(config.baseURL ? { baseURL: config.baseURL } : {}),
     timeout: config.requestTimeoutMs,
     maxRetries: 0,
+    // The SDK logs to the console by default (an unreadable stream event, for one); ours is pino.
+    logLevel: "warn",
+    logger: sdkLogger(logger),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
@@ -101,10 +105,18 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
       );
       arm();
       const turn = new TurnAccumulator();
-      for await (const chunk of stream) {
-        arm();
-        const text = turn.add(chunk);
-        if (text) request.onTextDelta(text);
+      try {
+        for await (const chunk of stream) {
+          arm();
+          const problem = checkChunk(chunk);
+          if (problem) throw unreadableStream(config, problem);
+          const text = turn.add(chunk);
+          if (text) request.onTextDelta(text);
+        }
+      } catch (error) {
+        // The SDK's JSON.parse of an event fails with a bare SyntaxError.
+        if (error instanceof SyntaxError) throw unreadableStream(config, "an event that is not JSON", error);
+        throw error;
       }
       // An abort once the body streams ends the loop quietly instead of throwing: check here.
       if (request.signal.aborted) throw new OpenAI.APIUserAbortError();
@@ -178,6 +190,18 @@ function stalled(config: ModelConfig, cause?: unknown): ModelCallError {
   );
 }
 
+/** The SDK's log calls, as pino lines: the message first, anything else under `detail`, cut short. */
+function sdkLogger(logger: Logger): ClientOptions["logger"] {
+  const log =
+    (level: "error" | "warn" | "info" | "debug") =>
+    (message: string, ...rest: unknown[]) => {
+      const detail = rest.map((part) => (typeof part === "string" ? part.slice(0, 500) : part));
+      logger[level]({ component: "openai-sdk", ...(detail.length ? { detail } : {}) }, message);
+    };
+  // The SDK's errors are about one call, which our own code reports and words for people.
+  return { error: log("warn"), warn: log("warn"), info: log("debug"), debug: log("debug") };
+}
+
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
@@ -210,7 +234,9 @@ class TurnAccumulator {
     const choice = chunk.choices?.[0];
     if (!choice) return "";
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
-    for (const call of choice.delta.tool_calls ?? []) {
+    // `delta` is left out by some compatible servers on the chunk that only finishes (model-chunk.ts).
+    const delta: Partial<ChatCompletionChunk.Choice.Delta> = choice.delta ?? {};
+    for (const call of delta.tool_calls ?? []) {
       const existing = this.calls.get(call.index) ?? { id: "", name: "", arguments: "", argumentChars: 0 };
       if (call.id) existing.id = call.id.slice(0, MAX_TOOL_NAME_CHARS);
       if (call.function?.name) {
@@ -225,7 +251,7 @@ class TurnAccumulator {
       }
       this.calls.set(call.index, existing);
     }
-    const text = choice.delta.content ?? "";
+    const text = delta.content ?? "";
     this.content += text;
     return text;
   }

@@ -60,9 +60,20 @@ export function describeModelError(error: unknown, config: ModelConfig): ModelCa
       "Could not reach the model API",
     );
   }
+  if (error instanceof OpenAI.APIError && error.status === undefined) {
+    // OpenAI ends a stream with `data: {"error": …}` when it fails after the headers went out.
+    return new ModelCallError(
+      "model_stream_error",
+      `The model API failed in the middle of its answer${apiDetail(error)}. Try again in a moment.`,
+      true,
+      error,
+      null,
+      "The model API failed in the middle of its answer",
+    );
+  }
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
-    const detail = error.message ? ` (${error.message.slice(0, 200)})` : "";
+    const detail = apiDetail(error);
     if (status === 401 || status === 403) {
       return new ModelCallError(
         "model_auth",
@@ -80,12 +91,15 @@ export function describeModelError(error: unknown, config: ModelConfig): ModelCa
       );
     }
     if (status === 429) {
+      const wait = retryAfter(error.headers);
+      // The server's own word on when, when it gave one: it may be far more than a minute.
+      const when = wait === null ? "Wait a minute and try again" : `It asks to wait ${waitText(wait)}`;
       return new ModelCallError(
         "model_rate_limited",
-        `The model API is rate-limiting this bot (429)${detail}. Wait a minute and try again.`,
+        `The model API is rate-limiting this bot (429)${detail}. ${when}.`,
         true,
         error,
-        retryAfter(error.headers),
+        wait,
         "The model API is busy (429)",
       );
     }
@@ -127,6 +141,45 @@ export function describeModelError(error: unknown, config: ModelConfig): ModelCa
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ModelCallError("model_failed", `The call to the model failed: ${message}`, false, error);
+}
+
+/**
+ * What the API itself said, from its JSON error body, as ` ("…")`; nothing when there was no
+ * such body. The SDK's `message` is not used: it repeats the status and, when a gateway answered
+ * instead of the API, carries the gateway's whole HTML page.
+ */
+function apiDetail(error: InstanceType<typeof OpenAI.APIError>): string {
+  const body: unknown = error.error;
+  const said =
+    typeof body === "object" && body !== null && "message" in body && typeof body.message === "string"
+      ? body.message.replace(/\s+/g, " ").trim()
+      : "";
+  if (!said) return "";
+  return ` ("${said.length > 200 ? `${said.slice(0, 199)}…` : said}")`;
+}
+
+/**
+ * A stream whose events could not be read: not JSON, or JSON of the wrong shape. Retried, as a
+ * proxy may have mangled one answer; when it keeps happening the server is not speaking
+ * OpenAI's format, which is the admin's to fix.
+ */
+export function unreadableStream(config: ModelConfig, what: string, cause?: unknown): ModelCallError {
+  return new ModelCallError(
+    "model_bad_stream",
+    `The model API sent part of its answer in a form I could not read (${what}), so the request was abandoned. Try again; if it keeps happening, the server at ${endpoint(config)} may not be fully OpenAI-compatible.`,
+    true,
+    cause,
+    null,
+    "The model API sent an answer I could not read",
+  );
+}
+
+/** A wait as a person says it: "45 s", "2 minutes", "3 hours". */
+function waitText(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes} minutes` : `${Math.round(minutes / 60)} hours`;
 }
 
 /** How long to wait before retry number `attempt` (0-based): the server's word, else backoff. */

@@ -41,14 +41,26 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-/** Splits by code point so a fragment never ends in half a surrogate pair. */
+/**
+ * Splits by code point so a fragment never ends in half a surrogate pair. Walks the string
+ * instead of `Array.from` on it: a 10 MB tool call would otherwise become ten million strings
+ * and block the event loop the bot under test shares with this fake for seconds.
+ */
 export function splitText(text: string, size: number): string[] {
-  const chars = Array.from(text);
   const step = Math.max(1, Math.floor(size));
   const pieces: string[] = [];
-  for (let start = 0; start < chars.length; start += step) {
-    pieces.push(chars.slice(start, start + step).join(""));
+  let start = 0;
+  let count = 0;
+  for (let index = 0; index < text.length; ) {
+    index += (text.codePointAt(index) ?? 0) > 0xffff ? 2 : 1;
+    count += 1;
+    if (count === step) {
+      pieces.push(text.slice(start, index));
+      start = index;
+      count = 0;
+    }
   }
+  if (start < text.length) pieces.push(text.slice(start));
   return pieces;
 }
 

@@ -329,6 +329,116 @@ describe("fake OpenAI server, stalls", () => {
   });
 });
 
+describe("fake OpenAI server, broken streams", () => {
+  async function readStream(server: FakeOpenAI): Promise<{ content: string; failure: unknown }> {
+    // logLevel "off": the SDK would print an unparsable event to the console before throwing.
+    const client = new OpenAI({
+      apiKey: server.apiKey,
+      baseURL: server.baseURL,
+      maxRetries: 0,
+      logLevel: "off",
+    });
+    const stream = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, stream: true });
+    let content = "";
+    try {
+      for await (const chunk of stream) content += chunk.choices?.[0]?.delta?.content ?? "";
+      return { content, failure: null };
+    } catch (error) {
+      return { content, failure: error };
+    }
+  }
+
+  it("sends an event that is not JSON after some content, which the SDK throws on", async () => {
+    fake.enqueue({ kind: "malformed", afterContent: "Half an ans", data: "{not json" });
+
+    const { content, failure } = await readStream(fake);
+
+    expect(content).toBe("Half an ans");
+    expect(failure).toBeInstanceOf(SyntaxError);
+  });
+
+  it("sends a chunk of the wrong shape as it is, for the app to cope with", async () => {
+    const odd = { id: "chatcmpl-odd", object: "chat.completion.chunk", choices: [{ index: 0 }] };
+    fake.enqueue({ kind: "malformed", data: JSON.stringify(odd) });
+    const client = clientFor(fake);
+
+    const stream = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, stream: true });
+    const chunks = await collect(stream);
+
+    expect(chunks).toEqual([odd]);
+  });
+
+  it("sends OpenAI's mid-stream error object, which the SDK throws as an APIError without a status", async () => {
+    const error = { message: "The server had an error while processing your request.", type: "server_error" };
+    fake.enqueue({ kind: "malformed", afterContent: "Sure", data: JSON.stringify({ error }) });
+
+    const { content, failure } = await readStream(fake);
+
+    expect(content).toBe("Sure");
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(failure).toMatchObject({ status: undefined, message: error.message });
+  });
+
+  it("cuts the connection after some content: the content arrives, then the stream fails", async () => {
+    fake.enqueue({ kind: "disconnect", afterContent: "Here is the st" });
+
+    const { content, failure } = await readStream(fake);
+
+    expect(content).toBe("Here is the st");
+    // undici's error for a body cut short; the SDK does not wrap it.
+    expect(failure).toBeInstanceOf(TypeError);
+    expect(String((failure as Error).message)).toMatch(/terminated/);
+  });
+
+  it("answers with a gateway's HTML page instead of OpenAI's JSON error", async () => {
+    const page = "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>";
+    fake.enqueue({ kind: "error", status: 502, html: page, retryAfterSeconds: 2 });
+
+    const failure = clientFor(fake).chat.completions.create({ model: MODEL, messages: MESSAGES });
+
+    await expect(failure).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(failure).rejects.toMatchObject({ status: 502, error: undefined, message: `502 ${page}` });
+    const error: unknown = await failure.catch((caught: unknown) => caught);
+    expect(error instanceof OpenAI.APIError && error.headers?.get("retry-after")).toBe("2");
+  });
+
+  it("holds a streamed answer after the given events until released", async () => {
+    let release = () => {};
+    const until = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    fake.enqueue(
+      { kind: "reply", content: "one two three", chunkSize: 4, pause: { afterEvents: 2, until } },
+      { kind: "reply", content: "meanwhile" },
+    );
+    const stream = await clientFor(fake).chat.completions.create({
+      model: MODEL,
+      messages: MESSAGES,
+      stream: true,
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+
+    expect((await iterator.next()).value?.choices[0]?.delta.role).toBe("assistant");
+    expect((await iterator.next()).value?.choices[0]?.delta.content).toBe("one ");
+    let thirdArrived = false;
+    const third = iterator.next().then((next) => {
+      thirdArrived = true;
+      return next;
+    });
+    // A whole other request goes through meanwhile: anything the held stream had sent would be here by now.
+    const other = await clientFor(fake).chat.completions.create({ model: MODEL, messages: MESSAGES });
+    expect(other.choices[0]?.message.content).toBe("meanwhile");
+    expect(thirdArrived).toBe(false);
+    release();
+    expect((await third).value?.choices[0]?.delta.content).toBe("two ");
+    let rest = "";
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      rest += next.value.choices[0]?.delta.content ?? "";
+    }
+    expect(rest).toBe("three");
+  });
+});
+
 async function waitFor(condition: () => boolean, timeoutMs = 1_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

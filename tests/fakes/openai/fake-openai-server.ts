@@ -23,6 +23,7 @@ export type {
   ErrorStep,
   FakeStep,
   FakeToolCall,
+  MalformedStep,
   RecordedRequest,
   ReplyStep,
   StallStep,
@@ -150,23 +151,39 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       case "reply":
         return reply(res, record, answer);
       case "error":
+        if (answer.html !== undefined) return sendHtml(res, answer.status, answer.html, answer);
         return sendError(res, answer.status, answer.message ?? defaultMessage(answer.status), answer);
       case "stall":
         // Non-streaming, or asked to: say nothing at all, so only the client's own timeout or abort ends it.
         if (!record.stream || answer.beforeHeaders) return;
-        res.writeHead(200, SSE_HEADERS);
-        // Without this the headers would wait for a first write, and the SDK's `create()`
-        // (which resolves on headers) would look like a stall before the stream began.
-        res.flushHeaders();
-        if (answer.afterContent === undefined) return;
-        for (const each of openingChunks(context(record), resolveReply({ content: answer.afterContent }))) {
-          res.write(sseData(each));
-        }
-        return;
+        return writeAll(res, openStream(res, record, answer.afterContent));
       case "disconnect":
+        // The content must have left before the cut, or the client would see no answer at all.
+        if (record.stream && answer.afterContent !== undefined) {
+          await writeAll(res, openStream(res, record, answer.afterContent));
+        }
         req.socket.destroy();
         return;
+      case "malformed":
+        if (!record.stream) {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(answer.data);
+          return;
+        }
+        await writeAll(res, openStream(res, record, answer.afterContent));
+        res.end(`data: ${answer.data}\n\n${SSE_DONE}`);
+        return;
     }
+  }
+
+  /** Sends the headers at once and returns the role chunk and `content`'s fragments, as SSE events. */
+  function openStream(res: ServerResponse, record: RecordedRequest, content: string | undefined): string[] {
+    res.writeHead(200, SSE_HEADERS);
+    // Without this the headers would wait for a first write, and the SDK's `create()`
+    // (which resolves on headers) would look like a stall before the stream began.
+    res.flushHeaders();
+    if (content === undefined) return [];
+    return openingChunks(context(record), resolveReply({ content })).map(sseData);
   }
 
   async function reply(res: ServerResponse, record: RecordedRequest, step: ReplyStep): Promise<void> {
@@ -174,13 +191,17 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const ctx = context(record);
     if (!record.stream) return sendJson(res, 200, completionBody(ctx, resolved));
 
+    // Headers first, as a real server does: building a huge answer's events (a 10 MB tool call)
+    // must not count against the client's timeout, which covers only the headers.
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
     const events = [...streamChunks(ctx, resolved, includeUsage(record.body)).map(sseData), SSE_DONE];
     // A client that hangs up mid-stream must stop the writer too, or its delays leak timers.
     const gone = new AbortController();
     res.once("close", () => gone.abort());
     const stop = AbortSignal.any([gone.signal, shutdown.signal]);
-    res.writeHead(200, SSE_HEADERS);
     for (const [index, event] of events.entries()) {
+      if (step.pause && index === step.pause.afterEvents && !(await resumed(step.pause.until, stop))) return;
       if (index > 0 && step.delayMsBetweenChunks) {
         const slept = await delay(step.delayMsBetweenChunks, true, { signal: stop }).catch(() => false);
         if (!slept) return;
@@ -283,9 +304,7 @@ function sendError(
     code?: string | null | undefined;
   },
 ): void {
-  if (extra.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(extra.retryAfterSeconds));
-  if (extra.retryAfterMs !== undefined) res.setHeader("retry-after-ms", String(extra.retryAfterMs));
-  if (extra.shouldRetry !== undefined) res.setHeader("x-should-retry", String(extra.shouldRetry));
+  setRetryHeaders(res, extra);
   const error = {
     message,
     type: extra.type ?? defaultType(status),
@@ -293,6 +312,49 @@ function sendError(
     code: extra.code ?? defaultCode(status),
   };
   sendJson(res, status, { error });
+}
+
+/** A gateway's error page: the status and retry headers as given, HTML where the API would send JSON. */
+function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  extra: Pick<ErrorStep, "retryAfterSeconds" | "retryAfterMs" | "shouldRetry">,
+): void {
+  setRetryHeaders(res, extra);
+  res.writeHead(status, { "content-type": "text/html", "content-length": Buffer.byteLength(html) });
+  res.end(html);
+}
+
+/** True once `until` settles; false if `stop` comes first (the client left, or the fake closes). */
+function resumed(until: Promise<unknown>, stop: AbortSignal): Promise<boolean> {
+  if (stop.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onStop = () => resolve(false);
+    stop.addEventListener("abort", onStop, { once: true });
+    const go = () => {
+      stop.removeEventListener("abort", onStop);
+      resolve(true);
+    };
+    until.then(go, go);
+  });
+}
+
+/** Writes the events and resolves once they have been handed to the socket. */
+function writeAll(res: ServerResponse, events: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    if (events.length === 0) resolve();
+    else res.write(events.join(""), () => resolve());
+  });
+}
+
+function setRetryHeaders(
+  res: ServerResponse,
+  extra: Pick<ErrorStep, "retryAfterSeconds" | "retryAfterMs" | "shouldRetry">,
+): void {
+  if (extra.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(extra.retryAfterSeconds));
+  if (extra.retryAfterMs !== undefined) res.setHeader("retry-after-ms", String(extra.retryAfterMs));
+  if (extra.shouldRetry !== undefined) res.setHeader("x-should-retry", String(extra.shouldRetry));
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown): void {

@@ -25,6 +25,12 @@ export interface ReplyStep {
    * OpenAI-compatible servers ignore `stream_options.include_usage`.
    */
   usage?: boolean;
+  /**
+   * Streaming only: after the first `afterEvents` SSE events (the role chunk is the first),
+   * wait for `until` before sending the rest, so that a test can break something (drop a
+   * platform connection) while the answer is known to be half-way.
+   */
+  pause?: { afterEvents: number; until: Promise<unknown> };
 }
 
 /** An HTTP error with OpenAI's error body, before any stream starts. */
@@ -40,6 +46,11 @@ export interface ErrorStep {
   code?: string;
   /** Sent as `x-should-retry`, which overrides the SDK's status-based retry decision. */
   shouldRetry?: boolean;
+  /**
+   * Sent as the body (text/html) instead of OpenAI's JSON error, as a gateway in front of the
+   * API answers: Cloudflare's "502 Bad Gateway" page, say.
+   */
+  html?: string;
 }
 
 /**
@@ -53,9 +64,24 @@ export interface StallStep {
   beforeHeaders?: boolean;
 }
 
-/** Destroys the socket without a response, as a crashed proxy would. */
+/**
+ * Destroys the socket, as a crashed proxy would: without a response, or (streaming, with
+ * `afterContent`) once the headers and that much of the answer have gone out.
+ */
 export interface DisconnectStep {
   kind: "disconnect";
+  afterContent?: string;
+}
+
+/**
+ * Streaming: the headers and `afterContent`, then one SSE event whose `data:` is `data` as
+ * given (not JSON-encoded, so it may be anything: text that is not JSON, a chunk of the wrong
+ * shape, or the `{"error": …}` object OpenAI sends when it fails mid-stream), then `[DONE]`.
+ */
+export interface MalformedStep {
+  kind: "malformed";
+  afterContent?: string;
+  data: string;
 }
 
 /** Decides the answer from the request, e.g. to "fix" code after seeing a tool error. */
@@ -64,7 +90,7 @@ export interface CustomStep {
   handle: (request: RecordedRequest) => FakeStep;
 }
 
-export type FakeStep = ReplyStep | ErrorStep | StallStep | DisconnectStep | CustomStep;
+export type FakeStep = ReplyStep | ErrorStep | StallStep | DisconnectStep | MalformedStep | CustomStep;
 
 export interface RecordedRequest {
   /** 1-based, in arrival order; the "#N" in the fake's own error messages. */

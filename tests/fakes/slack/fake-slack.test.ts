@@ -168,6 +168,17 @@ describe("Web API, through the real WebClient", () => {
     expect(fake.calls[2]?.args.files).toEqual([{ id: fake.uploads[0]?.file_id, title: "y = x²" }]);
   });
 
+  it("refuses an upload POST with 429 and Retry-After, which the WebClient waits out", async () => {
+    const client = webClient();
+    fake.failNextUpload({ status: 429, retryAfterSeconds: 1 });
+    const bytes = Buffer.from("a,b\n1,2\n");
+    const started = Date.now();
+    await client.filesUploadV2({ channel_id: CHANNEL, file: bytes, filename: "t.csv" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(fake.uploadPosts.map((post) => post.status)).toEqual([429, 200]);
+    expect(fake.uploads.map((upload) => upload.bytes)).toEqual([bytes]);
+  });
+
   it("takes raw bytes at the upload URL too, and shares nothing until completed", async () => {
     const client = webClient();
     const { upload_url: url, file_id: id } = await client.files.getUploadURLExternal({

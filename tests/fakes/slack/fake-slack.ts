@@ -20,6 +20,7 @@ import type {
   FileDownload,
   RecordedCall,
   ResponseUrlPost,
+  UploadPost,
 } from "./types.ts";
 import { WebApi } from "./web-api.ts";
 import { contentType, isRecord, parseArgs, parseJsonOr, readBody, sendJson, sendText } from "./wire.ts";
@@ -62,6 +63,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const assistantStatuses: AssistantStatus[] = [];
   const responseUrlPosts: ResponseUrlPost[] = [];
   const fileDownloads: FileDownload[] = [];
+  const uploadPosts: UploadPost[] = [];
   const clock = new TsClock();
   let responseUrls = 0;
 
@@ -81,7 +83,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   if (address === null || typeof address === "string") throw new Error("fake Slack: no TCP address");
   const origin = `http://127.0.0.1:${address.port}`;
 
-  const files = new FileStore({ origin, teamId: app.teamId, botToken, uploads, fileDownloads });
+  const files = new FileStore({
+    origin,
+    teamId: app.teamId,
+    botToken,
+    uploads,
+    fileDownloads,
+    uploadPosts,
+  });
   const sockets = new SocketModeServer(`ws://127.0.0.1:${address.port}`, app);
   const webApi = new WebApi({
     botToken,
@@ -158,9 +167,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     assistantStatuses,
     responseUrlPosts,
     fileDownloads,
+    uploadPosts,
     nextTs: () => clock.next(),
     hostFile: (name, bytes, mimetype, hostOptions) => files.host(name, bytes, mimetype, hostOptions),
     failNext: (method, response) => webApi.failNext(method, response),
+    failNextUpload: (response) => files.failNextUpload(response),
 
     socketConnections: () => sockets.connectionsAccepted(),
     openSockets: () => sockets.openCount(),

@@ -1,13 +1,21 @@
 /**
  * Files on the fake: private files a user "attached" (served only to the bot token, as
  * `files.slack.com` does), and the v2 upload flow (`files.getUploadURLExternal`, a POST of
- * the bytes to the returned URL, `files.completeUploadExternal`).
+ * the bytes to the returned URL, `files.completeUploadExternal`), whose POST a test can have
+ * refused with Slack's rate-limit answer.
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname } from "node:path";
 import { type ApiFailure, failure, missingArgument } from "./limits.ts";
-import type { FakeUpload, FileDownload, HostedFile, HostFileOptions } from "./types.ts";
+import type {
+  FakeUpload,
+  FileDownload,
+  HostedFile,
+  HostFileOptions,
+  RateLimited,
+  UploadPost,
+} from "./types.ts";
 import { bearerToken, contentType, formData, isRecord, sendText } from "./wire.ts";
 
 interface StoredFile {
@@ -29,6 +37,7 @@ export interface FileStoreContext {
   botToken: string;
   uploads: FakeUpload[];
   fileDownloads: FileDownload[];
+  uploadPosts: UploadPost[];
 }
 
 const UPLOAD_PATH = "/upload/v1/";
@@ -52,6 +61,7 @@ export class FileStore {
   private readonly pending = new Map<string, PendingUpload>();
   private readonly pendingByKey = new Map<string, PendingUpload>();
   private fileCount = 0;
+  private readonly uploadFailures: RateLimited[] = [];
 
   constructor(private readonly ctx: FileStoreContext) {}
 
@@ -75,19 +85,32 @@ export class FileStore {
     return { ok: true, upload_url: `${this.ctx.origin}${UPLOAD_PATH}${key}`, file_id: upload.fileId };
   }
 
+  failNextUpload(response: RateLimited): void {
+    this.uploadFailures.push(response);
+  }
+
   /** The upload URL takes the bytes raw or as any multipart file field (the WebClient uses `body`). */
   async receiveUpload(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const key = new URL(req.url ?? "/", "http://127.0.0.1").pathname.slice(UPLOAD_PATH.length);
     const upload = this.pendingByKey.get(key);
     if (req.method !== "POST" || !upload) return sendText(res, 404, "Not Found");
+    const limited = this.uploadFailures.shift();
+    const answer = (status: number, text: string) => {
+      this.ctx.uploadPosts.push({ file_id: upload.fileId, status, at: Date.now() });
+      sendText(res, status, text);
+    };
+    if (limited) {
+      res.setHeader("retry-after", String(limited.retryAfterSeconds));
+      return answer(429, "ratelimited");
+    }
     if (contentType(req) === "multipart/form-data") {
       const blob = [...(await formData(req, body)).values()].find((value) => typeof value !== "string");
-      if (!blob) return sendText(res, 400, "no file in the form");
+      if (!blob) return answer(400, "no file in the form");
       upload.received = { bytes: Buffer.from(await blob.arrayBuffer()), encoding: "multipart" };
     } else {
       upload.received = { bytes: body, encoding: "raw" };
     }
-    sendText(res, 200, `OK - ${upload.received.bytes.length}`);
+    answer(200, `OK - ${upload.received.bytes.length}`);
   }
 
   completeUpload(args: Record<string, unknown>): Record<string, unknown> | ApiFailure {

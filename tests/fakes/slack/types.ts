@@ -73,6 +73,13 @@ export interface FakeUpload {
   encoding: "multipart" | "raw";
 }
 
+/** One POST of a file's bytes to its upload URL, answered or refused. */
+export interface UploadPost {
+  file_id: string;
+  status: number;
+  at: number;
+}
+
 export interface FakeReaction {
   channel: string;
   timestamp: string;
@@ -117,7 +124,9 @@ export interface FileDownload {
   at: number;
 }
 
-export type ScriptedFailure = { status: 429; retryAfterSeconds: number } | { error: string };
+export type RateLimited = { status: 429; retryAfterSeconds: number };
+
+export type ScriptedFailure = RateLimited | { error: string };
 
 export interface SendEventOptions {
   eventId?: string;
@@ -173,12 +182,19 @@ export interface FakeSlack {
   readonly assistantStatuses: AssistantStatus[];
   readonly responseUrlPosts: ResponseUrlPost[];
   readonly fileDownloads: FileDownload[];
+  /** Every POST to an upload URL, the refused ones included. */
+  readonly uploadPosts: UploadPost[];
 
   /** A message ts later than every ts the fake has issued or seen, in Slack's `seconds.micros` form. */
   nextTs(): string;
   hostFile(name: string, bytes: Buffer, mimetype: string, options?: HostFileOptions): HostedFile;
   /** The next call of `method` fails this way; several calls queue up in order. */
   failNext(method: string, response: ScriptedFailure): void;
+  /**
+   * The next POST of a file's bytes to its upload URL is refused with HTTP 429 and
+   * `Retry-After`, Slack's answer to a client over its rate limit; several queue up in order.
+   */
+  failNextUpload(response: RateLimited): void;
 
   /** Socket Mode connections accepted so far, closed ones included. */
   socketConnections(): number;
