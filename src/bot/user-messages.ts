@@ -51,10 +51,33 @@ function storageFaultText(fault: StorageFault): { code: string; text: string } {
   };
 }
 
+/**
+ * Docker's failures as the person in the chat reads them: their message (commands to run, a
+ * socket path) is for the admin, who finds it in the log under the reference.
+ */
+const SANDBOX_HOST_PROBLEM: Record<string, string> = {
+  docker_unavailable: "the bot cannot reach Docker, which runs the code",
+  docker_permission: "the bot is not allowed to use Docker, which runs the code",
+  sandbox_image_missing: "the sandbox image the code runs in is missing",
+};
+
+function sandboxHostText(code: string, problem: string): { code: string; text: string } {
+  const request = currentRequestId();
+  return {
+    code,
+    text:
+      `I can't run code right now: ${problem}. Nothing was lost (this conversation's files and history ` +
+      "are kept). An admin needs to fix it; send your message again once it works." +
+      (request ? ` Reference for the admin: ${request}.` : ""),
+  };
+}
+
 export function userTextFor(error: unknown): { code: string; text: string } {
   // Before BotError: the store wraps these in errors whose message is for the admin's log.
   const fault = storageFaultOf(error);
   if (fault) return storageFaultText(fault);
+  const hostProblem = error instanceof BotError ? SANDBOX_HOST_PROBLEM[error.code] : undefined;
+  if (error instanceof BotError && hostProblem) return sandboxHostText(error.code, hostProblem);
   if (error instanceof BotError) return { code: error.code, text: error.message };
   // The id lets an admin find this request's log lines when someone reports it.
   const request = currentRequestId();
