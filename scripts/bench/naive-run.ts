@@ -7,6 +7,7 @@ import { PassThrough } from "node:stream";
 import type Dockerode from "dockerode";
 import { containerSpec } from "../../src/sandbox/container-spec.ts";
 import type { SandboxLimits } from "../../src/sandbox/limits.ts";
+import type { OciRuntime } from "../../src/sandbox/oci-runtime.ts";
 import { DEFAULT_UID_RANGE } from "../../src/sandbox/sandbox-uid.ts";
 
 export const NAIVE_PLOT_CODE =
@@ -18,8 +19,10 @@ export async function naiveRun(
   image: string,
   limits: SandboxLimits,
   code: string,
+  runtime: OciRuntime = "runc",
 ): Promise<void> {
   const spec = containerSpec({
+    runtime,
     image,
     name: `cib-bench-naive-${randomUUID().slice(0, 8)}`,
     scope: "bench",

@@ -26,11 +26,14 @@ const MIN_INODES = 1024;
  * Under runsc the pids limit applies to gVisor's own host processes, not to user code's: the
  * Sentry's threads and, on the ptrace platform, a stub process per address space and a host
  * thread per guest thread. At the sandbox's own limit (64 in the tests) the Sentry cannot start
- * its first stub ("error initializing first thread: resource temporarily unavailable"); twice
- * the limit plus this much starts and runs (measured with Debian's runsc 20221219). A fork bomb
- * still ends at this limit, but by stopping the whole sandbox, which the run reports as a lost
- * container: gVisor of that age enforces no pids limit of its own inside.
+ * its first stub ("error initializing first thread: resource temporarily unavailable"). The
+ * sandbox's own limit is RLIMIT_NPROC, which the Sentry enforces inside (it has no pids cgroup of
+ * its own), so a fork bomb fails with EAGAIN at the limit; the host's limit is a backstop above
+ * what gVisor needs for that many guest processes, or reaching it stops the whole sandbox.
+ * Measured with Debian's runsc 20221219 on the ptrace platform: 251 host tasks for 32 sleeping
+ * guest processes, 417 for 64, so about 5 per guest process on top of about 85.
  */
+const RUNSC_PIDS_PER_PROCESS = 6;
 const RUNSC_PIDS_HEADROOM = 256;
 
 export interface ContainerSpecInput {
@@ -96,7 +99,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       Memory: ramBytes,
       MemorySwap: ramBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
-      PidsLimit: runtime === "runsc" ? limits.pids * 2 + RUNSC_PIDS_HEADROOM : limits.pids,
+      PidsLimit:
+        runtime === "runsc" ? limits.pids * RUNSC_PIDS_PER_PROCESS + RUNSC_PIDS_HEADROOM : limits.pids,
       IpcMode: "private",
       Tmpfs: {
         "/tmp": tmpfsOptions(limits.tmpMb, "mode=1777"),
@@ -106,6 +110,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       Ulimits: [
         { Name: "nofile", Soft: 1024, Hard: 1024 },
         { Name: "core", Soft: 0, Hard: 0 },
+        // Counted per uid and waived for root, so it binds user code and not the supervisor.
+        ...(runtime === "runsc" ? [{ Name: "nproc", Soft: limits.pids, Hard: limits.pids }] : []),
       ],
       // The default json-file driver would let user output fill the host's disk.
       LogConfig: { Type: "none", Config: {} },

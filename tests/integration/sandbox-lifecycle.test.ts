@@ -10,6 +10,8 @@ import {
   TEST_LIMITS,
   type TestSandbox,
   testDocker,
+  testRuntime,
+  testTimeout,
 } from "../helpers/sandbox.ts";
 
 let sandbox: TestSandbox;
@@ -82,7 +84,7 @@ describe("sandbox lifecycle", () => {
   });
 
   it("replaces rather than adopts a running container made from another image", {
-    timeout: 60_000,
+    timeout: testTimeout(60_000),
   }, async () => {
     const first = await createTestSandbox({}, sandbox.scope);
     const before = await first.manager.acquire("other-image");
@@ -97,6 +99,7 @@ describe("sandbox lifecycle", () => {
       limits: TEST_LIMITS,
       logger: silentLogger(),
       scope: sandbox.scope,
+      runtime: testRuntime(),
     });
     const after = await manager.acquire("other-image");
     expect(await after.open()).toEqual({ adopted: false });
@@ -141,6 +144,7 @@ describe("sandbox lifecycle", () => {
       scope: sandbox.scope,
       idleTimeoutMs: 60_000,
       now: () => now,
+      runtime: testRuntime(),
     });
     const session = await manager.acquire("idle");
     await session.execute("1");

@@ -7,7 +7,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SandboxManager } from "../../src/sandbox/session-manager.ts";
 import type { Execution, RunStage } from "../../src/sandbox/types.ts";
 import {
@@ -16,6 +16,7 @@ import {
   sandboxImage,
   type TestSandbox,
   testDocker,
+  testTimeout,
 } from "../helpers/sandbox.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -26,8 +27,10 @@ beforeAll(async () => {
   await sandboxImage();
 }, 900_000);
 
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+// After each test rather than at the end: idle sandboxes still cost CPU (gVisor's Sentry keeps
+// its timers running), and a dozen of them slow the tests that follow.
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
 async function sandboxWith(
@@ -118,7 +121,7 @@ describe("warm pool", () => {
     expect(running).toHaveLength(3);
   });
 
-  it("replaces its containers when the image tag is rebuilt", { timeout: 120_000 }, async () => {
+  it("replaces its containers when the image tag is rebuilt", { timeout: testTimeout(120_000) }, async () => {
     const docker = testDocker();
     const base = await sandboxImage();
     const ref = `${base.split(":")[0]}:test-pool-ref`;
@@ -191,7 +194,9 @@ describe("admission", () => {
     expect(order).toEqual(["fair-a2", "fair-b1", "fair-a3", "fair-a4"]);
   });
 
-  it("answers 50 concurrent requests on a small host and loses none", { timeout: 600_000 }, async () => {
+  it("answers 50 concurrent requests on a small host and loses none", {
+    timeout: testTimeout(600_000),
+  }, async () => {
     const { manager } = await sandboxWith({ poolSize: 1, maxLive: 4, maxRunning: 2 });
     await manager.startPool();
     const requests: Array<Promise<Execution>> = [];

@@ -24,14 +24,29 @@ describe("the sandbox's OCI runtime", () => {
   });
 
   it("keeps every other part of the posture under runsc", () => {
-    const { Runtime: _runc, PidsLimit: _runcPids, ...runc } = spec().HostConfig ?? {};
-    const { Runtime: _runsc, PidsLimit: _runscPids, ...runsc } = spec("runsc").HostConfig ?? {};
+    const { Runtime: _runc, PidsLimit: _runcPids, Ulimits: runcUlimits, ...runc } = spec().HostConfig ?? {};
+    const {
+      Runtime: _runsc,
+      PidsLimit: _runscPids,
+      Ulimits: runscUlimits,
+      ...runsc
+    } = spec("runsc").HostConfig ?? {};
     expect(runsc).toEqual(runc);
+    expect(runscUlimits).toEqual([...(runcUlimits ?? []), expect.objectContaining({ Name: "nproc" })]);
+  });
+
+  it("limits user code's processes under runsc with RLIMIT_NPROC, which gVisor enforces inside", () => {
+    expect(spec("runsc").HostConfig?.Ulimits).toContainEqual({
+      Name: "nproc",
+      Soft: DEFAULT_LIMITS.pids,
+      Hard: DEFAULT_LIMITS.pids,
+    });
+    expect(spec().HostConfig?.Ulimits?.map((limit) => limit.Name)).not.toContain("nproc");
   });
 
   it("leaves room under runsc for gVisor's own host processes in the pids limit", () => {
     expect(spec().HostConfig?.PidsLimit).toBe(DEFAULT_LIMITS.pids);
-    expect(spec("runsc").HostConfig?.PidsLimit).toBe(DEFAULT_LIMITS.pids * 2 + 256);
+    expect(spec("runsc").HostConfig?.PidsLimit).toBe(DEFAULT_LIMITS.pids * 6 + 256);
   });
 
   it("needs nothing from the engine for runc", () => {
