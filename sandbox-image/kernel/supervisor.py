@@ -331,7 +331,13 @@ class Supervisor:
             state = "idle"
         else:
             state = "starting"
-        return {"state": state, "kernel_pid": self.kernel.pid if self.kernel else None, "restarts": self.restarts}
+        return {
+            "state": state,
+            "kernel_pid": self.kernel.pid if self.kernel else None,
+            "restarts": self.restarts,
+            # A bot process that adopts this container after the one that asked died stops that run by its id.
+            "execution_id": self.execution.id if self.execution is not None else None,
+        }
 
     def handle_execute(self, message):
         if self.execution is not None:

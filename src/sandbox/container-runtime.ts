@@ -284,7 +284,16 @@ export class ContainerRuntime {
 
   private async adopt(id: string, name: string, imageId: string): Promise<AttachedContainer> {
     const client = await this.attachClient(this.options.docker.getContainer(id));
-    // A run started by an earlier bot process may still be going; wait for it to end.
+    // A run started by an earlier bot process may still be going. Nobody is left to read its
+    // result, so it is stopped (as a cancel would: its variables so far stay) rather than waited
+    // out, which could hold the conversation's next message for the whole time limit.
+    const { state, executionId } = await client.ping(5_000);
+    if (state === "busy" && executionId) {
+      await client.interrupt(executionId, "cancelled").catch((error: unknown) => {
+        this.options.logger.warn({ err: error, container: name }, "could not stop an orphaned run");
+      });
+      this.options.logger.info({ container: name }, "stopped a run left by an earlier bot process");
+    }
     const deadline =
       Date.now() + this.options.limits.executionTimeoutMs + this.options.limits.interruptGraceMs;
     for (;;) {

@@ -11,7 +11,14 @@ export type SupervisorMessage =
   | { type: "stream"; id: string; name: "stdout" | "stderr"; text: string }
   | DisplayMessage
   | ResultMessage
-  | { type: "pong"; id: string; state: "idle" | "busy" | "starting" | "broken"; restarts: number }
+  | {
+      type: "pong";
+      id: string;
+      state: "idle" | "busy" | "starting" | "broken";
+      restarts: number;
+      /** The run in progress, if any. */
+      executionId: string | null;
+    }
   | { type: "ack"; id: string; size: number | null }
   | { type: "failure"; id: string | null; code: string | null; message: string; size: number | null }
   | { type: "files"; id: string; files: SandboxFile[]; truncated: boolean }
@@ -231,6 +238,7 @@ export function parseSupervisorMessage(line: Buffer | string): SupervisorMessage
         id: str(m, "id"),
         state: state as (typeof STATES)[number],
         restarts: num(m, "restarts", 0),
+        executionId: optionalString(m, "execution_id"),
       };
     }
     case "ack":

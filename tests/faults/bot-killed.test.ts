@@ -25,8 +25,11 @@ import { visibleText, WebClient } from "../helpers/web-harness.ts";
 
 const SCOPE = `faults-killed-${process.pid}`;
 const ROOT_TS = "1950000000.000100";
-/** Long enough to be killed in; the sandbox ends it by itself after the restart. */
-const SLOW_RUN = "```python\nimport time\nx += 1\ntime.sleep(20)\n```";
+/**
+ * Runs past the 120 s time limit: only the restarted bot's adoption of the container, which stops
+ * a run nobody is left to read, lets the conversation's next message run within the test's wait.
+ */
+const SLOW_RUN = "```python\nimport time\nx += 1\ntime.sleep(600)\n```";
 let slack: FakeSlack;
 let discord: FakeDiscord;
 let dataDir: string;
@@ -99,7 +102,7 @@ describe("the bot killed mid-run", () => {
       // One request running, one waiting behind it in the same thread.
       const running = slack.nextTs();
       await mention(running, SLOW_RUN);
-      await waitUntil("the slow run to start", () => slackThread().includes("time.sleep(20)"));
+      await waitUntil("the slow run to start", () => slackThread().includes("time.sleep(600)"));
       const waiting = slack.nextTs();
       await mention(waiting, "```python\nprint('never ran')\n```");
       await waitUntil("the queued mark", () => slackMark(waiting, "hourglass_flowing_sand") === "on");
@@ -112,7 +115,7 @@ describe("the bot killed mid-run", () => {
         mentionsBot: true,
       }).id;
       await discord.waitFor(
-        () => discord.messagesIn(discordMention).some((m) => m.content.includes("time.sleep(20)")),
+        () => discord.messagesIn(discordMention).some((m) => m.content.includes("time.sleep(600)")),
         { timeoutMs: 60_000 },
       );
 

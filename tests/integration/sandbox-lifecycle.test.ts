@@ -1,5 +1,5 @@
 import Dockerode from "dockerode";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FatalError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { SandboxManager } from "../../src/sandbox/session-manager.ts";
@@ -81,6 +81,34 @@ describe("sandbox lifecycle", () => {
     expect(await after.open()).toEqual({ adopted: true });
     expect((await after.execute("print(survivor)")).stdout).toBe("still here\n");
     await second.manager.shutdown();
+  });
+
+  it("stops a run an earlier bot process left going when it adopts the container, keeping its variables", async () => {
+    // A limit far past the test's own, so only the adoption can end the run in time.
+    const limits = { executionTimeoutMs: 600_000 };
+    const first = await createTestSandbox(limits, sandbox.scope);
+    const orphaned = await first.manager.acquire("orphan");
+    const left = orphaned.execute(
+      "x = 1\nopen('/mnt/data/started', 'w').close()\nimport time\ntime.sleep(600)",
+    );
+    await vi.waitFor(
+      async () => expect((await orphaned.listFiles()).map((f) => f.path)).toContain("started"),
+      {
+        timeout: testTimeout(30_000),
+        interval: 50,
+      },
+    );
+    // The first process never ends that run: as far as the container knows, it is gone.
+    const second = await createTestSandbox(limits, sandbox.scope);
+    try {
+      const adopted = await second.manager.acquire("orphan");
+      expect(await adopted.open()).toEqual({ adopted: true });
+      expect((await adopted.execute("print(x)")).stdout).toBe("1\n");
+      expect((await left).status).toBe("cancelled");
+    } finally {
+      await second.manager.shutdown();
+      await first.manager.shutdown();
+    }
   });
 
   it("replaces rather than adopts a running container made from another image", {
