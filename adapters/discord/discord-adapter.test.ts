@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BOT_PERMISSIONS } from "./discord-adapter.ts";
+import { BOT_PERMISSIONS } from "./discord-config.ts";
 
 describe("the bot's Discord permissions", () => {
   it("are exactly what it uses: read, answer in threads it starts, attach files, react", () => {

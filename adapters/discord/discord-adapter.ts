@@ -13,7 +13,6 @@ import {
   type Message,
   MessageFlags,
   Partials,
-  PermissionsBitField,
   type RepliableInteraction,
   type SendableChannels,
 } from "discord.js";
@@ -32,7 +31,7 @@ import {
   readModalCode,
   replyWithHelp,
 } from "./discord-commands.ts";
-import type { DiscordConfig } from "./discord-config.ts";
+import { BOT_PERMISSIONS, type DiscordConfig } from "./discord-config.ts";
 import { discordAttachment } from "./discord-files.ts";
 import { commandConversation, replyPrivately } from "./discord-private-reply.ts";
 import { type DiscordReplyAddress, discordPresenter, reopenDiscordReply } from "./discord-reopen.ts";
@@ -56,17 +55,6 @@ export interface DiscordAdapterOptions {
   /** How often the progress message may be edited while text streams. */
   progressIntervalMs?: number;
 }
-
-/** What the bot needs in a server: read and answer, in threads it starts, with files and reactions. */
-export const BOT_PERMISSIONS = new PermissionsBitField([
-  "ViewChannel",
-  "SendMessages",
-  "SendMessagesInThreads",
-  "CreatePublicThreads",
-  "ReadMessageHistory",
-  "AttachFiles",
-  "AddReactions",
-]);
 
 export class DiscordAdapter implements ChatAdapter {
   readonly platform = "discord";

@@ -1,4 +1,5 @@
 /** Discord's settings, read and checked with the core's EnvReader so every problem is reported at once. */
+import { PermissionsBitField } from "discord.js";
 import type { EnvReader } from "../../src/config.ts";
 
 export interface DiscordConfig {
@@ -11,6 +12,17 @@ export interface DiscordConfig {
   /** The largest file the bot attaches; Discord's limit depends on the server's boost level. */
   uploadLimitBytes: number;
 }
+
+/** What the bot needs in a server: read and answer, in threads it starts, with files and reactions. */
+export const BOT_PERMISSIONS = new PermissionsBitField([
+  "ViewChannel",
+  "SendMessages",
+  "SendMessagesInThreads",
+  "CreatePublicThreads",
+  "ReadMessageHistory",
+  "AttachFiles",
+  "AddReactions",
+]);
 
 const SNOWFLAKE = /^\d{17,20}$/;
 

@@ -7,7 +7,8 @@
 import type Dockerode from "dockerode";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
-import { KeptFiles, keptFolderName, listKeptSessions, pruneKeptFiles } from "./kept-files.ts";
+import { KeptFiles, keptFolderName } from "./kept-files.ts";
+import { listKeptSessions, pruneKeptFiles } from "./kept-sessions.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { OciRuntime } from "./oci-runtime.ts";
 import type { Sandbox } from "./sandbox.ts";

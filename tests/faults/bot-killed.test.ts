@@ -12,15 +12,10 @@ import type { PostView } from "../../adapters/web/web-render.ts";
 import { RESTARTED_WHILE_RUNNING, RESTARTED_WHILE_WAITING } from "../../src/bot/interrupted-requests.ts";
 import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
-import {
-  type BotProcess,
-  exitOf,
-  fakePlatformsEnv,
-  startBotProcess,
-  waitUntil,
-} from "../helpers/bot-process.ts";
+import { type BotProcess, exitOf, fakePlatformsEnv, startBotProcess } from "../helpers/bot-process.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
 import { freePort } from "../helpers/slack-harness.ts";
+import { waitUntil } from "../helpers/wait-until.ts";
 import { visibleText, WebClient } from "../helpers/web-harness.ts";
 
 const SCOPE = `faults-killed-${process.pid}`;

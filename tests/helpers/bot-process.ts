@@ -70,16 +70,3 @@ export function exitOf(child: BotProcess): Promise<number | NodeJS.Signals | nul
   }
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
 }
-
-/** Resolves once the state `holds`, checking every 50 ms; rejects naming `what` after `timeoutMs`. */
-export async function waitUntil(
-  what: string,
-  holds: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await holds())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

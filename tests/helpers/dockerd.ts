@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { testDocker } from "./sandbox.ts";
+import { waitUntil } from "./wait-until.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -43,11 +44,7 @@ export async function stopDockerd(timeoutMs = 120_000): Promise<void> {
     );
   }
   process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + timeoutMs;
-  while (await alive(pid)) {
-    if (Date.now() > deadline) throw new Error(`dockerd (pid ${pid}) did not stop within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitUntil(`dockerd (pid ${pid}) to stop`, async () => !(await alive(pid)), timeoutMs);
 }
 
 /**

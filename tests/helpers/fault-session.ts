@@ -60,16 +60,8 @@ export function textsSince(chat: FaultChat, thread: string, from: number): strin
   return chat.driver.view(thread).texts.slice(from);
 }
 
-/** Resolves with `probe`'s first defined value, checked as things happen (every 25 ms), or fails naming `what`. */
-export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The fault tests' name for waiting on a state: see wait-until.ts. */
+export { waitUntil as until } from "./wait-until.ts";
 
 /**
  * The real Docker sandbox with the test limits, but a run may take 30 s rather than 4: these

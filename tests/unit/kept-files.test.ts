@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.ts";
-import { KeptFiles, keptFolderName, type LiveFiles, pruneKeptFiles } from "../../src/sandbox/kept-files.ts";
+import { KeptFiles, keptFolderName, type LiveFiles } from "../../src/sandbox/kept-files.ts";
+import { pruneKeptFiles } from "../../src/sandbox/kept-sessions.ts";
 import type { SandboxFile } from "../../src/sandbox/types.ts";
 
 let root: string;
