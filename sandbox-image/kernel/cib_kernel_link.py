@@ -17,7 +17,7 @@ import time
 
 MAX_KERNEL_LINE = 24 * 1024 * 1024
 SEND_SECONDS = 5.0
-KERNEL_EVENT_TYPES = {"ready", "stream", "display", "done"}
+KERNEL_EVENT_TYPES = {"ready", "started", "stream", "display", "done"}
 DISPLAY_FILE_TYPES = {"text/html", "text/csv"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -65,6 +65,7 @@ class KernelLink:
         self.ready = False
         self.pid = self.process.pid
         self.run_token = None  # the run whose events are expected now
+        self.started_run = None  # the run whose "started" came already
 
     def send(self, message):
         """Writes one command; False if the kernel did not take it within SEND_SECONDS."""
@@ -120,6 +121,11 @@ class KernelLink:
             return event
         if self.run_token is None or event.pop("run") != self.run_token:
             return None
+        if event["type"] == "started":
+            # Once per run, before its code runs: another is forged, and would stretch the deadline.
+            if self.started_run == self.run_token:
+                return None
+            self.started_run = self.run_token
         if event["type"] == "done":
             # Nothing may follow a run's end, not even in the same read.
             self.run_token = None
@@ -150,6 +156,8 @@ def parse_kernel_event(line):
     run = event.get("run")
     if not isinstance(run, str):
         return None
+    if kind == "started":
+        return {"type": "started", "run": run}
     if kind == "stream":
         if event.get("name") not in ("stdout", "stderr") or not isinstance(event.get("text"), str):
             return None

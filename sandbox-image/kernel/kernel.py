@@ -202,6 +202,8 @@ class SandboxKernel:
         code = request.get("code", "")
         interrupted = False
         self.wait_for_preimport()
+        # The run's time limit counts from here: waiting for the imports is not the code's time.
+        self.channel.send({"type": "started"})
         self.executing = True
         self.preparing = False
         try:

@@ -175,7 +175,13 @@ class Supervisor:
             if self.execution is not None and not self.execution.sent_to_kernel:
                 self.send_execution()
             return
-        if kind in ("stream", "display"):
+        if kind == "started":
+            # The kernel waited for its background imports before this: not the code's time.
+            execution = self.execution
+            if execution is not None and execution.kill_at_ms is None:
+                execution.started_ms = now_ms()
+                execution.deadline_ms = execution.started_ms + execution.timeout_ms
+        elif kind in ("stream", "display"):
             event["id"] = self.execution.id
             self.bot.send(event)
         elif kind == "done":

@@ -51,9 +51,8 @@ export const TEST_LIMITS: SandboxLimits = {
   tmpMb: 32,
   shmMb: 16,
   pids: 64,
-  // A run's deadline starts before the kernel's background import of the data stack ends
-  // (sandbox-image/kernel/kernel.py waits for it), so a fresh container's first run pays for it:
-  // about 1-2 s under runc, 8-10 s under runsc on a loaded machine.
+  // Under runsc every system call goes through gVisor's Sentry (4-5x slower on this kind of
+  // machine, BENCHMARKS.md), so what a test expects to finish takes seconds more than under runc.
   executionTimeoutMs: testRuntime() === "runsc" ? RUNSC_EXECUTION_TIMEOUT_MS : 4_000,
   interruptGraceMs: 1_500,
   outputLimitBytes: 256 * 1024,
