@@ -226,6 +226,22 @@ for fd in range(200, 220):
     expect(JSON.parse(logged[0] ?? "{}")).toMatchObject({ lines: expect.any(Number) });
   });
 
+  it("cannot stretch its own time limit by saying again that it started", async () => {
+    // The kernel says once per run when the code starts, and the deadline counts from there; the
+    // code holds the same channel object, so a second "started" is forged.
+    const run = await session.execute(String.raw`
+import gc, time
+channel = next(o for o in gc.get_objects() if type(o).__name__ == 'Channel' and hasattr(o, 'start_run'))
+time.sleep(1)
+channel.send({'type': 'started'})
+time.sleep(600)
+`);
+    expect(run.status).toBe("crashed");
+    expect(run.notices.join(" ")).toMatch(/Python was restarted because code in it wrote 1 forged/);
+    expect((await session.execute("print('next run fine')")).stdout).toBe("next run fine\n");
+    await expectFilesKept();
+  });
+
   it("never blocks on or follows a named pipe or link in /mnt/data", async () => {
     const run = await session.execute(
       "import os\nos.mkfifo('/mnt/data/pipe.csv')\nos.symlink('/etc/passwd', '/mnt/data/link.txt')\n" +
