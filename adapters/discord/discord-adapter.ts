@@ -34,7 +34,12 @@ import {
 import { BOT_PERMISSIONS, type DiscordConfig } from "./discord-config.ts";
 import { discordAttachment } from "./discord-files.ts";
 import { commandConversation, replyPrivately } from "./discord-private-reply.ts";
-import { type DiscordReplyAddress, discordPresenter, reopenDiscordReply } from "./discord-reopen.ts";
+import {
+  type DiscordReplyAddress,
+  discordPresenter,
+  followUpsIn,
+  reopenDiscordReply,
+} from "./discord-reopen.ts";
 import { gatewayReady, watchDiscordRest } from "./discord-signals.ts";
 import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
 import { interactionView, messageView } from "./discord-views.ts";
@@ -256,7 +261,7 @@ export class DiscordAdapter implements ChatAdapter {
           handler,
           incoming,
           new DiscordInteractionSurface(interaction, this.uploadLimit(), false),
-          { channel: channel.id, reactTo: null, reactIn: null },
+          followUpsIn(channel.id),
         );
         return;
       }
@@ -286,9 +291,7 @@ export class DiscordAdapter implements ChatAdapter {
     const original = await interaction.editReply({ content: header, allowedMentions: NO_MENTIONS });
     let surface: ReplySurface = new DiscordInteractionSurface(interaction, this.uploadLimit(), true);
     // Where a restart's notice would go: the thread when there is one, else the channel.
-    let address: DiscordReplyAddress | null = channel
-      ? { channel: channel.id, reactTo: null, reactIn: null }
-      : null;
+    let address: DiscordReplyAddress | null = channel ? followUpsIn(channel.id) : null;
     let conversation = conversationOf({ kind: "dm", channelId: channel?.id ?? interaction.user.id });
     if (channel?.isThread()) {
       conversation = conversationOf({
@@ -298,7 +301,7 @@ export class DiscordAdapter implements ChatAdapter {
         threadId: channel.id,
       });
       surface = this.channelSurface(channel);
-      address = { channel: channel.id, reactTo: null, reactIn: null };
+      address = followUpsIn(channel.id);
     } else if (channel && !channel.isDMBased() && interaction.guildId) {
       try {
         const thread = await original.startThread({
@@ -310,7 +313,7 @@ export class DiscordAdapter implements ChatAdapter {
           thread.id,
         );
         surface = this.channelSurface(thread);
-        address = { channel: thread.id, reactTo: null, reactIn: null };
+        address = followUpsIn(thread.id);
       } catch (error) {
         // No thread here (permissions, channel type): the answer stays in follow-ups.
         this.options.logger.info(

@@ -24,6 +24,11 @@ export interface DiscordReplyAddress {
   reactIn: string | null;
 }
 
+/** Replies in a channel or thread with no user's message to mark (a slash command's). */
+export function followUpsIn(channel: string): DiscordReplyAddress {
+  return { channel, reactTo: null, reactIn: null };
+}
+
 export function discordPresenter(
   surface: ReplySurface,
   logger: Logger,

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationKeyString } from "../../src/bot/incoming-message.ts";
 import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
-import { type BotProcess, fakePlatformsEnv, startBotProcess } from "../helpers/bot-process.ts";
+import {
+  type BotProcess,
+  fakePlatformsEnv,
+  runBotUntilExit,
+  startBotProcess,
+} from "../helpers/bot-process.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
 import { freePort } from "../helpers/slack-harness.ts";
 import { WebClient, WebDriver } from "../helpers/web-harness.ts";
@@ -149,12 +154,8 @@ describe("npm start (src/main.ts)", () => {
   }, 120_000);
 
   it("says what to set when every chat platform is off", async () => {
-    const child = await startMain({ WEB_ENABLED: "false" });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const dataDir = await mkdtemp(path.join(tmpdir(), "cib-main-"));
+    const { code, stderr } = await runBotUntilExit({ WEB_ENABLED: "false", DATA_DIR: dataDir });
     expect(code).toBe(78);
     expect(stderr).toContain("no chat platform is configured and WEB_ENABLED=false turns the web chat off");
   }, 120_000);
