@@ -12,6 +12,7 @@ import { type AccessConfig, readAccess } from "./access/access-config.ts";
 import { FatalError } from "./errors.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
 import { OCI_RUNTIMES, type OciRuntime } from "./sandbox/oci-runtime.ts";
+import { type PostgresConfig, readPostgresConfig } from "./store/database-config.ts";
 import { readUsageConfig, type UsageConfig } from "./usage/usage-config.ts";
 
 export type DockerConnection =
@@ -81,6 +82,8 @@ export interface Config {
   logLevel: string;
   dataDir: string;
   databasePath: string;
+  /** Null for SQLite at databasePath; set by DATABASE_URL, which replicas share. */
+  postgres: PostgresConfig | null;
   docker: DockerConnection;
   sandbox: SandboxConfig;
   model: ModelConfig;
@@ -304,6 +307,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: read.oneOf("LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     dataDir,
     databasePath: path.resolve(dataDir, read.string("DATABASE_PATH", "bot.sqlite")),
+    postgres: readPostgresConfig(read),
     docker: readDocker(read),
     sandbox: readSandbox(read),
     model: readModel(read),

@@ -14,6 +14,7 @@ import { type RunningOps, startOps } from "./ops/start-ops.ts";
 import { createAdapters, loadBotConfig } from "./platforms.ts";
 import { createBotRuntime } from "./runtime.ts";
 import { createDocker } from "./sandbox/open-sandbox.ts";
+import { describeDatabase } from "./store/database-config.ts";
 import { botVersion } from "./version.ts";
 
 async function main(): Promise<number> {
@@ -78,7 +79,14 @@ async function main(): Promise<number> {
       await ops?.close();
       throw error;
     }
-    logger.info({ platforms: adapters.map((a) => a.platform), version: botVersion() }, "bot running");
+    logger.info(
+      {
+        platforms: adapters.map((a) => a.platform),
+        version: botVersion(),
+        database: describeDatabase(config),
+      },
+      "bot running",
+    );
     // Connected first, so every request the last process left unanswered can be answered in its thread.
     await answerInterruptedRequests(interrupted, { store: runtime.store, adapters, logger: botLogger });
     // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.

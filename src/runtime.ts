@@ -9,8 +9,8 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { openSandbox } from "./sandbox/open-sandbox.ts";
 import type { SandboxManager } from "./sandbox/session-manager.ts";
+import { openStore } from "./store/open-store.ts";
 import { prepareDataDir } from "./store/private-files.ts";
-import { openSqliteStore } from "./store/sqlite-store.ts";
 import type { Store } from "./store/types.ts";
 import { botVersion } from "./version.ts";
 
@@ -39,7 +39,7 @@ export interface BotRuntimeOptions {
 export async function createBotRuntime(config: Config, options: BotRuntimeOptions): Promise<BotRuntime> {
   const { logger } = options;
   prepareDataDir(config.dataDir, logger);
-  const store = openSqliteStore({ path: config.databasePath, logger: logger.child({ component: "store" }) });
+  const store = await openStore(config, logger.child({ component: "store" }));
   try {
     const sandbox = await openSandbox(config, {
       scope: options.scope,

@@ -1,12 +1,13 @@
 /**
  * `code-interpreter-bot usage`: what the bot was used for, from the database alone. It needs
- * no Docker and no chat platform, and can run beside the bot (SQLite's WAL lets it read).
+ * no Docker and no chat platform, and can run beside the bot (SQLite's WAL lets it read; with
+ * DATABASE_URL it reads what every replica recorded).
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
-import { openSqliteStore } from "../store/sqlite-store.ts";
+import { openStore } from "../store/open-store.ts";
 import { buildUsageReport, REPORT_GROUPINGS, type ReportGrouping } from "../usage/usage-report.ts";
 import type { CliIo } from "./exec-command.ts";
 import { UsageError } from "./usage-error.ts";
@@ -15,7 +16,7 @@ import { parseSince } from "./usage-since.ts";
 
 export async function usageCommand(
   args: string[],
-  config: Pick<Config, "databasePath" | "usage">,
+  config: Pick<Config, "databasePath" | "postgres" | "usage">,
   io: CliIo,
   logger: Logger,
   now: number = Date.now(),
@@ -34,14 +35,14 @@ export async function usageCommand(
   const by = values.by;
   if (!isGrouping(by)) throw new UsageError(`--by ${by}: use ${REPORT_GROUPINGS.join(", ")}`);
   const since = parseSince(values.since, now);
-  // Opening would create an empty database; a wrong DATA_DIR deserves to be named instead.
-  if (!existsSync(config.databasePath)) {
+  // Opening would create an empty SQLite file; a wrong DATA_DIR deserves to be named instead.
+  if (!config.postgres && !existsSync(config.databasePath)) {
     io.stderr.write(
       `No database at ${config.databasePath}: the bot has recorded nothing there yet. Check DATA_DIR (and DATABASE_PATH).\n`,
     );
     return 1;
   }
-  const store = openSqliteStore({ path: config.databasePath, logger });
+  const store = await openStore(config, logger);
   try {
     const records = await store.listRequestUsage({ since, until: now + 1 });
     const report = buildUsageReport(records, { since, by, prices: config.usage.prices });

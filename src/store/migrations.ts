@@ -100,8 +100,6 @@ export function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
   now: () => number = Date.now,
 ): number[] {
-  assertOrdered(migrations);
-  const known = new Set(migrations.map((migration) => migration.id));
   const apply = db.transaction((): number[] => {
     db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
@@ -110,17 +108,11 @@ export function migrate(
       .prepare<[], { id: number }>("SELECT id FROM schema_migrations ORDER BY id")
       .all()
       .map((row) => row.id);
-    const unknown = appliedIds.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      // A newer release wrote a schema this code does not understand; writing to it could
-      // corrupt data that release depends on, so refuse rather than guess.
-      throw new FatalError(
-        "store-schema-newer",
-        `The database has schema migration(s) ${unknown.join(", ")} that this version does not know ` +
-          `(it knows up to ${Math.max(0, ...known)}). It was written by a newer release: ` +
-          "run that release, or point DATA_DIR at a different directory.",
-      );
-    }
+    checkMigrationHistory(
+      appliedIds,
+      migrations,
+      "run that release, or point DATA_DIR at a different directory.",
+    );
     const applied = new Set(appliedIds);
     const record = db.prepare<[number, number]>(
       "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)",
@@ -135,6 +127,28 @@ export function migrate(
     return ran;
   });
   return apply.immediate();
+}
+
+/**
+ * Checks the list is in order, then refuses a database that a newer release migrated past what
+ * this code knows: writing to a schema it does not understand could corrupt data that release
+ * depends on, so it refuses rather than guesses. `remedy` says what the admin can do, in the
+ * backend's own terms.
+ */
+export function checkMigrationHistory(
+  appliedIds: readonly number[],
+  migrations: readonly Migration[],
+  remedy: string,
+): void {
+  assertOrdered(migrations);
+  const known = new Set(migrations.map((migration) => migration.id));
+  const unknown = appliedIds.filter((id) => !known.has(id));
+  if (unknown.length === 0) return;
+  throw new FatalError(
+    "store-schema-newer",
+    `The database has schema migration(s) ${unknown.join(", ")} that this version does not know ` +
+      `(it knows up to ${Math.max(0, ...known)}). It was written by a newer release: ${remedy}`,
+  );
 }
 
 /** A mis-ordered list is a programming error that would apply migrations out of order. */

@@ -4,16 +4,9 @@
  * by the store, because JSON in a TEXT column is outside what SQLite checks.
  */
 import type Database from "better-sqlite3";
+import { type ConversationRow, type MessageRow, platformOf } from "./message-rows.ts";
 import type { ConversationMessage } from "./types.ts";
 
-export type MessageRow = { seq: number; created_at: number; role: string; body: string };
-export type ConversationRow = {
-  key: string;
-  platform: string;
-  created_at: number;
-  updated_at: number;
-  count: number;
-};
 export type SessionRow = {
   conversation_key: string;
   container_name: string;
@@ -86,10 +79,4 @@ export function prepareStatements(db: Database.Database) {
     sql.touchConversation.run(now, key);
   });
   return { ...sql, append, clear };
-}
-
-/** Keys look like `slack:T1:C2:ts` or `cli:name`; a key without a prefix is its own platform. */
-function platformOf(key: string): string {
-  const colon = key.indexOf(":");
-  return colon === -1 ? key : key.slice(0, colon);
 }

@@ -6,24 +6,13 @@
 import Database from "better-sqlite3";
 import { asBotError, type BotError, errorMessage, FatalError, RetryableError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { toConversation, toStoredMessages } from "./message-rows.ts";
 import { migrate } from "./migrations.ts";
+import { openRequestParams, toOpenRequest } from "./open-request-rows.ts";
 import { preparePrivateDatabase } from "./private-files.ts";
-import {
-  type OpenRequestStatements,
-  openRequestParams,
-  prepareOpenRequestStatements,
-  toOpenRequest,
-} from "./sqlite-open-requests.ts";
-import { type ConversationRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
-import {
-  endParams,
-  filterParams,
-  prepareUsageStatements,
-  startParams,
-  toTotals,
-  toUsageRecord,
-  type UsageStatements,
-} from "./sqlite-usage.ts";
+import { type OpenRequestStatements, prepareOpenRequestStatements } from "./sqlite-open-requests.ts";
+import { prepareStatements, type Statements } from "./sqlite-statements.ts";
+import { prepareUsageStatements, type UsageStatements } from "./sqlite-usage.ts";
 import type {
   ConversationMessage,
   ConversationRecord,
@@ -37,6 +26,7 @@ import type {
   UsageFilter,
   UsageTotals,
 } from "./types.ts";
+import { endParams, filterParams, startParams, toTotals, toUsageRecord } from "./usage-rows.ts";
 
 export interface SqliteStoreOptions {
   /** A file path, or ":memory:" for a database that lives as long as the store. */
@@ -131,20 +121,7 @@ export class SqliteStore implements Store {
         ? this.#sql.allMessages.all(conversationKey)
         : this.#sql.newestMessages.all(conversationKey, limit).reverse(),
     );
-    const stored: StoredMessage[] = [];
-    for (const row of rows) {
-      const message = parseMessage(row.body, row.role);
-      if (message) {
-        stored.push({ seq: row.seq, createdAt: row.created_at, message });
-      } else {
-        // One bad row must not take the conversation (or the bot) down; the rest is still useful.
-        this.#logger.warn(
-          { conversation: conversationKey, seq: row.seq },
-          "skipping unreadable stored message",
-        );
-      }
-    }
-    return stored;
+    return toStoredMessages(rows, conversationKey, this.#logger);
   }
 
   async clearMessages(conversationKey: string): Promise<void> {
@@ -265,16 +242,6 @@ export class SqliteStore implements Store {
   }
 }
 
-function toConversation(row: ConversationRow): ConversationRecord {
-  return {
-    key: row.key,
-    platform: row.platform,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    messageCount: row.count,
-  };
-}
-
 /** Busy means another writer held the lock past busy_timeout; the rest need an admin. */
 function toStoreError(error: unknown, operation: string, dbPath: string): BotError {
   if (!(error instanceof Database.SqliteError)) return asBotError(error, "store");
@@ -295,42 +262,4 @@ function toStoreError(error: unknown, operation: string, dbPath: string): BotErr
     );
   }
   return asBotError(error, "store");
-}
-
-/** Validates a stored body field by field: the database is outside the type system. */
-function parseMessage(body: string, role: string): ConversationMessage | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  if (typeof value !== "object" || value === null || !("role" in value) || value.role !== role) return null;
-  const record = value as Record<string, unknown>;
-  const optionalString = (field: unknown) => field === undefined || typeof field === "string";
-  switch (record.role) {
-    case "user":
-      return typeof record.content === "string" && optionalString(record.author)
-        ? (value as ConversationMessage)
-        : null;
-    case "assistant": {
-      const contentOk = record.content === null || typeof record.content === "string";
-      const callsOk =
-        record.toolCalls === undefined ||
-        (Array.isArray(record.toolCalls) && record.toolCalls.every(isToolCall));
-      return contentOk && callsOk ? (value as ConversationMessage) : null;
-    }
-    case "tool":
-      return typeof record.toolCallId === "string" && typeof record.content === "string"
-        ? (value as ConversationMessage)
-        : null;
-    default:
-      return null;
-  }
-}
-
-function isToolCall(call: unknown): boolean {
-  if (typeof call !== "object" || call === null) return false;
-  const { id, name, arguments: args } = call as Record<string, unknown>;
-  return typeof id === "string" && typeof name === "string" && typeof args === "string";
 }
