@@ -5,7 +5,8 @@
  * sandboxes running so the next start adopts them with their state.
  */
 
-import { answerInterruptedRequests, interruptedRequests } from "./bot/interrupted-requests.ts";
+import { answerInterruptedRequests } from "./bot/interrupted-requests.ts";
+import { ReplicaPresence } from "./bot/replica-presence.ts";
 import { ConfigError, loadDotEnv } from "./config.ts";
 import { BotError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
@@ -71,7 +72,13 @@ async function main(): Promise<number> {
       }
     }
     const botLogger = logger.child({ component: "bot" });
-    const interrupted = await interruptedRequests(runtime.store, botLogger);
+    const presence = new ReplicaPresence({
+      store: runtime.store,
+      id: runtime.bot.replicaId,
+      exclusive: config.postgres === null,
+      logger: botLogger,
+    });
+    const interrupted = await presence.join();
     try {
       for (const adapter of adapters) await adapter.start(runtime.bot);
     } catch (error) {
@@ -88,7 +95,10 @@ async function main(): Promise<number> {
       "bot running",
     );
     // Connected first, so every request the last process left unanswered can be answered in its thread.
-    await answerInterruptedRequests(interrupted, { store: runtime.store, adapters, logger: botLogger });
+    const answer = { store: runtime.store, adapters, logger: botLogger };
+    await answerInterruptedRequests(interrupted, answer);
+    // And, with replicas, what one that dies leaves, whichever replica notices first.
+    presence.watch((orphans) => answerInterruptedRequests(orphans, answer));
     // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.
     for (const adapter of adapters) {
       if (adapter.url) process.stdout.write(`Web chat: ${adapter.url}\n`);
@@ -101,6 +111,7 @@ async function main(): Promise<number> {
     ops?.draining();
     await runtime.bot.stop(30_000);
     for (const adapter of adapters) await adapter.stop();
+    await presence.leave();
     await runtime.close();
     await ops?.close();
     return 0;

@@ -4,6 +4,7 @@
  * into the sandbox, and routes to a direct run, a command or the agent. Every failure ends
  * as a specific message in the thread; the session and its files survive it.
  */
+import { randomUUID } from "node:crypto";
 import { type AccessDecision, type AccessGate, OPEN_ACCESS } from "../access/access-decision.ts";
 import { Agent } from "../agent/agent.ts";
 import type { ChatModel } from "../agent/model-client.ts";
@@ -13,15 +14,18 @@ import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
 import { inRequest } from "../request-context.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
-import type { ExecutionStatus, SandboxFile } from "../sandbox/types.ts";
-import type { ConversationMessage, Store, UsageCounters, UsageOutcome } from "../store/types.ts";
+import type { SandboxFile } from "../sandbox/types.ts";
+import type { ConversationMessage, Store, UsageOutcome } from "../store/types.ts";
 import type { RequestMeter } from "../usage/request-meter.ts";
 import { NO_USAGE_LIMITS, type UsageConfig } from "../usage/usage-config.ts";
 import { UsageGuard } from "../usage/usage-guard.ts";
 import type { MessageHandler } from "./adapter.ts";
 import { receiveAttachments } from "./attachment-intake.ts";
 import { runCommand } from "./bot-commands.ts";
+import type { BotObserver, RequestOutcome } from "./bot-observer.ts";
+import { author, type RequestContext } from "./bot-request.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
+import { ConversationTurns, type HeldTurn } from "./conversation-turns.ts";
 import { extractDirectCode, runDirectly } from "./direct-run.ts";
 import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
 import { oversizedMessageText } from "./message-size.ts";
@@ -51,42 +55,8 @@ export interface BotOptions {
   status?: StatusSource;
   logger: Logger;
   now?: () => number;
-}
-
-/** How a request ended, for observers: a repeated delivery is ignored, and counted as such. */
-export type RequestOutcome = "done" | "failed" | "cancelled" | "duplicate" | "refused";
-
-/**
- * Told what the bot did, for metrics (src/ops/). Calls are synchronous and must not throw; the
- * bot catches and logs anything they throw so an observer can never break a reply.
- */
-export interface BotObserver {
-  /** From the delivery's arrival to its last reply event, queue wait included. */
-  requestFinished(request: { platform: string; outcome: RequestOutcome; durationMs: number }): void;
-  /** One run of code in the sandbox: a direct run or one of the model's tool calls. */
-  codeRunFinished(run: { platform: string; status: ExecutionStatus; durationMs: number }): void;
-  /**
-   * What a recorded request used, once, when it ends. Commands and refused or repeated
-   * deliveries are not recorded, so they are not told here.
-   */
-  requestUsage?(usage: RequestUsageReport): void;
-}
-
-export interface RequestUsageReport extends UsageCounters {
-  platform: string;
-  outcome: UsageOutcome;
-}
-
-/** One request on its way through the bot, so the steps need not pass each piece along. */
-interface RequestContext {
-  key: string;
-  message: IncomingMessage;
-  emit: ReplySink;
-  formatting: ChatFormatting;
-  log: Logger;
-  admin: boolean;
-  /** Null for commands, which are not recorded as usage. */
-  meter: RequestMeter | null;
+  /** This process among the bot's replicas on one store; a new random id when absent. */
+  replicaId?: string;
 }
 
 export class Bot implements MessageHandler {
@@ -96,7 +66,9 @@ export class Bot implements MessageHandler {
   private readonly agent: Agent | null;
   private readonly usage: UsageGuard;
   private readonly openRequests: OpenRequests;
+  private readonly turns: ConversationTurns;
   private stopping = false;
+  readonly replicaId: string;
 
   constructor(private readonly options: BotOptions) {
     this.usage = new UsageGuard({
@@ -105,7 +77,9 @@ export class Bot implements MessageHandler {
       logger: options.logger,
       now: () => this.now(),
     });
-    this.openRequests = new OpenRequests(options.store, () => this.now());
+    this.replicaId = options.replicaId ?? randomUUID();
+    this.openRequests = new OpenRequests(options.store, () => this.now(), this.replicaId);
+    this.turns = new ConversationTurns(options.store, this.replicaId, () => this.now());
     this.agent = options.model
       ? new Agent({
           model: options.model,
@@ -158,7 +132,7 @@ export class Bot implements MessageHandler {
     if (this.stopping) {
       // Arrived while the bot shuts down: remembered, so the next start asks for it again.
       log.info("message arrived while stopping; the next start will ask for it again");
-      return void (await this.openRequests.opened(message, key, log));
+      return void (await this.openRequests.opened(message, key, this.turns.arrive(), log));
     }
     const tooLong = oversizedMessageText(message.text);
     if (tooLong) {
@@ -188,24 +162,47 @@ export class Bot implements MessageHandler {
     }
     // Runs are seen in the reply stream, so the agent's tool calls are counted without a hook of their own.
     let failed = false;
+    let shown: string | null = null;
     const emit = safeSink(sink, log, (event) => {
       if (event.type === "error") failed = true;
+      if (event.type === "status") shown = event.status;
       if (event.type === "code-result") {
         const { status, durationMs } = event.run;
         this.notify(log, (o) => o.codeRunFinished({ platform, status, durationMs }));
       }
       meter?.seen(event);
     });
-    const open = await this.openRequests.opened(message, key, log);
-    if (this.queue.isBusy(key)) await emit({ type: "status", status: "queued" });
+    // Stamped and queued in one synchronous step, so this process's queue and the arrival order
+    // other replicas see agree (an older request here is never behind a newer one).
+    const arrival = this.turns.arrive();
+    const opening = this.openRequests.opened(message, key, arrival, log);
+    const queued = this.queue.isBusy(key);
     let outcome: UsageOutcome = "failed";
+    const running = this.queue.run(key, async () => {
+      const open = await opening;
+      const begun = () => this.openRequests.started(open, log);
+      // Waiting for another replica looks like waiting here: one "queued", not two.
+      const waiting = async () => {
+        if (shown !== "queued") await emit({ type: "status", status: "queued" });
+      };
+      const context = {
+        key,
+        message,
+        emit,
+        formatting,
+        log,
+        admin: access.admin,
+        meter,
+        arrival,
+        begun,
+        waiting,
+      };
+      const cancelled = await this.process(context);
+      outcome = cancelled ? "cancelled" : failed ? "failed" : "done";
+    });
+    if (queued) await emit({ type: "status", status: "queued" });
     try {
-      await this.queue.run(key, async () => {
-        await this.openRequests.started(open, log);
-        const context = { key, message, emit, formatting, log, admin: access.admin, meter };
-        const cancelled = await this.process(context);
-        outcome = cancelled ? "cancelled" : failed ? "failed" : "done";
-      });
+      await running;
     } finally {
       // Whatever the outcome, the row is completed and what the request used is told.
       if (meter) {
@@ -213,7 +210,7 @@ export class Bot implements MessageHandler {
         this.notify(log, (o) => o.requestUsage?.(used));
       }
       finished(outcome);
-      await this.openRequests.closed(open, log);
+      await this.openRequests.closed(await opening, log);
     }
   }
 
@@ -306,8 +303,15 @@ export class Bot implements MessageHandler {
     const { key, emit, log } = context;
     const controller = new AbortController();
     this.running.set(key, controller);
-    await emit({ type: "status", status: "working" });
+    let turn: HeldTurn | null = null;
     try {
+      turn = await this.turns.take(key, context.arrival, {
+        signal: controller.signal,
+        onWait: context.waiting,
+        log,
+      });
+      await context.begun();
+      await emit({ type: "status", status: "working" });
       await this.route(context, controller.signal);
       await emit({ type: "status", status: "done" });
     } catch (error) {
@@ -319,6 +323,7 @@ export class Bot implements MessageHandler {
       await emit({ type: "status", status: "failed" });
     } finally {
       this.running.delete(key);
+      await turn?.release();
     }
     return controller.signal.aborted;
   }
@@ -391,9 +396,4 @@ export class Bot implements MessageHandler {
       now: new Date(this.now()),
     });
   }
-}
-
-function author(message: IncomingMessage): { author?: string } {
-  const name = message.author.name ?? message.author.id;
-  return name ? { author: name } : {};
 }

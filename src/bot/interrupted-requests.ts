@@ -1,8 +1,9 @@
 /**
- * At start-up, answers every request the previous process took on and never finished (it was
- * killed, or stopped while messages still arrived), in its own thread: nobody is left waiting
- * on a reply that will not come. Nothing is re-run on its own: code may have half-run, and only
- * the person knows whether running it again is what they want, so they are asked to send it.
+ * Answers every request a previous process, or another replica that died, took on and never
+ * finished (it was killed, or stopped while messages still arrived), in its own thread
+ * (replica-presence.ts finds them): nobody is left waiting on a reply that will not come.
+ * Nothing is re-run on its own: code may have half-run, and only the person knows whether
+ * running it again is what they want, so they are asked to send it.
  */
 import type { Logger } from "../logger.ts";
 import type { ShownStatus } from "../present/surface.ts";
@@ -28,19 +29,6 @@ export interface InterruptedRequestsOptions {
   adapters: readonly ChatAdapter[];
   logger: Logger;
   now?: () => number;
-}
-
-/**
- * The requests the last process left open. Read before the adapters start: once they do, this
- * process opens rows of its own, which are nobody's to answer but its own.
- */
-export async function interruptedRequests(store: Store, logger: Logger): Promise<OpenRequest[]> {
-  try {
-    return await store.listOpenRequests();
-  } catch (error) {
-    logger.error({ err: error }, "could not read the requests open at the last stop; they get no answer");
-    return [];
-  }
 }
 
 /** Answers what it can of `open`; returns how many requests were answered. Never throws. */

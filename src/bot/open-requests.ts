@@ -4,7 +4,6 @@
  * next start can answer it in its thread (interrupted-requests.ts). A store that cannot take
  * the row must not cost the request: the failure is logged and the request goes on.
  */
-import { randomUUID } from "node:crypto";
 import type { Logger } from "../logger.ts";
 import type { Store } from "../store/types.ts";
 import type { IncomingMessage } from "./incoming-message.ts";
@@ -12,22 +11,35 @@ import type { IncomingMessage } from "./incoming-message.ts";
 /** A remembered request; null for one that is not (no reply address, or the store refused). */
 export type OpenRequestId = string | null;
 
+/** A request's place in its conversation: its id and when this replica took it on. */
+export interface Arrival {
+  id: string;
+  receivedAt: number;
+}
+
 export class OpenRequests {
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    private readonly replicaId: string,
   ) {}
 
-  async opened(message: IncomingMessage, conversationKey: string, log: Logger): Promise<OpenRequestId> {
+  async opened(
+    message: IncomingMessage,
+    conversationKey: string,
+    arrival: Arrival,
+    log: Logger,
+  ): Promise<OpenRequestId> {
     if (!message.replyAddress) return null;
-    const id = randomUUID();
+    const { id, receivedAt } = arrival;
     const request = {
       id,
       platform: message.conversation.platform,
       conversationKey,
       replyAddress: message.replyAddress,
-      receivedAt: this.now(),
+      receivedAt,
       startedAt: null,
+      owner: this.replicaId,
     };
     return (await this.attempt(log, "remember", () => this.store.openRequest(request))) ? id : null;
   }

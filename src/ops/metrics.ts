@@ -5,7 +5,7 @@
  * has its own registry, so tests and a second bot in one process do not share numbers.
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { BotObserver, RequestOutcome, RequestUsageReport } from "../bot/bot.ts";
+import type { BotObserver, RequestOutcome, RequestUsageReport } from "../bot/bot-observer.ts";
 import type { ExecutionStatus } from "../sandbox/types.ts";
 import { ModelMetrics } from "./model-metrics.ts";
 import { PlatformMetrics } from "./platform-metrics.ts";

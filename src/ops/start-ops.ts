@@ -5,7 +5,7 @@
  */
 import type { ModelObserver } from "../agent/model-observer.ts";
 import type { ChatAdapter } from "../bot/adapter.ts";
-import type { BotObserver } from "../bot/bot.ts";
+import type { BotObserver } from "../bot/bot-observer.ts";
 import type { OpsConfig } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { AdmissionObserver } from "../sandbox/sandbox-admission.ts";

@@ -87,6 +87,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    // Replicas: each bot process says it is alive; an open request names the one that took it
+    // on; a conversation's turn is held by one request at a time across them.
+    sql: `
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+      ALTER TABLE open_requests ADD COLUMN owner TEXT;
+      CREATE INDEX open_requests_conversation ON open_requests(conversation_key, received_at);
+      CREATE TABLE conversation_turns (
+        conversation_key TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        taken_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -12,13 +12,14 @@ export type OpenRequestRow = {
   reply_address: string;
   received_at: number;
   started_at: number | null;
+  owner: string | null;
 };
 
 export function openRequestParams(
   request: OpenRequest,
-): [string, string, string, string, number, number | null] {
-  const { id, platform, conversationKey, replyAddress, receivedAt, startedAt } = request;
-  return [id, platform, conversationKey, JSON.stringify(replyAddress), receivedAt, startedAt];
+): [string, string, string, string, number, number | null, string | null] {
+  const { id, platform, conversationKey, replyAddress, receivedAt, startedAt, owner } = request;
+  return [id, platform, conversationKey, JSON.stringify(replyAddress), receivedAt, startedAt, owner];
 }
 
 export function toOpenRequest(row: OpenRequestRow): OpenRequest {
@@ -29,6 +30,7 @@ export function toOpenRequest(row: OpenRequestRow): OpenRequest {
     replyAddress: parseAddress(row.reply_address),
     receivedAt: row.received_at,
     startedAt: row.started_at,
+    owner: row.owner,
   };
 }
 

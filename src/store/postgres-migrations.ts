@@ -80,6 +80,24 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    sql: `
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        started_at BIGINT NOT NULL,
+        heartbeat_at BIGINT NOT NULL
+      );
+      ALTER TABLE open_requests ADD COLUMN owner TEXT;
+      CREATE INDEX open_requests_conversation ON open_requests(conversation_key, received_at);
+      CREATE TABLE conversation_turns (
+        conversation_key TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        taken_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -21,9 +21,11 @@ import {
 import { type OpenRequestRow, openRequestParams, toOpenRequest } from "./open-request-rows.ts";
 import { describeDatabaseUrl, toPostgresStoreError } from "./postgres-errors.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
+import * as replicas from "./postgres-replicas.ts";
 import type {
   ConversationMessage,
   ConversationRecord,
+  ConversationTurn,
   OpenRequest,
   RequestUsageEnd,
   RequestUsageRecord,
@@ -298,10 +300,10 @@ export class PostgresStore implements Store {
     // A delivery claimed once cannot open twice, but a replayed id must not fail the request.
     await this.#rows(
       "record an open request",
-      `INSERT INTO open_requests (id, platform, conversation_key, reply_address, received_at, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET platform = EXCLUDED.platform,
+      `INSERT INTO open_requests (id, platform, conversation_key, reply_address, received_at, started_at, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET platform = EXCLUDED.platform,
        conversation_key = EXCLUDED.conversation_key, reply_address = EXCLUDED.reply_address,
-       received_at = EXCLUDED.received_at, started_at = EXCLUDED.started_at`,
+       received_at = EXCLUDED.received_at, started_at = EXCLUDED.started_at, owner = EXCLUDED.owner`,
       openRequestParams(request),
     );
   }
@@ -326,6 +328,35 @@ export class PostgresStore implements Store {
     return rows.map(toOpenRequest);
   }
 
+  async registerReplica(id: string, options: { exclusive: boolean }): Promise<void> {
+    const query = this.#query("register this bot process");
+    if (options.exclusive) await replicas.forgetOtherReplicas(query, id);
+    await replicas.heartbeat(query, id, this.#now());
+  }
+
+  async heartbeatReplica(id: string): Promise<void> {
+    await replicas.heartbeat(this.#query("record that this bot process is alive"), id, this.#now());
+  }
+
+  async removeReplica(id: string): Promise<void> {
+    await replicas.removeReplica(this.#query("unregister this bot process"), id);
+  }
+
+  async claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]> {
+    const query = this.#query("take over requests left open");
+    const rows = await replicas.claimOrphans(query, replicaId, this.#now() - aliveWithinMs);
+    return rows.map(toOpenRequest).sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+  }
+
+  async takeConversationTurn(turn: ConversationTurn, aliveWithinMs: number): Promise<boolean> {
+    const now = this.#now();
+    return replicas.takeTurn(this.#query("take a conversation's turn"), turn, now, now - aliveWithinMs);
+  }
+
+  async releaseConversationTurn(conversationKey: string, requestId: string): Promise<void> {
+    await replicas.releaseTurn(this.#query("release a conversation's turn"), conversationKey, requestId);
+  }
+
   async ping(): Promise<void> {
     const now = this.#now();
     const [row] = await this.#rows<{ seen_at: number }>(
@@ -346,6 +377,12 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.end();
+  }
+
+  /** #rows for one operation, in the shape the statement modules take. */
+  #query(operation: string) {
+    return <Row extends pg.QueryResultRow>(text: string, values: readonly unknown[]) =>
+      this.#rows<Row>(operation, text, values);
   }
 
   async #rows<Row extends pg.QueryResultRow>(

@@ -10,9 +10,9 @@ export type OpenRequestStatements = ReturnType<typeof prepareOpenRequestStatemen
 export function prepareOpenRequestStatements(db: Database.Database) {
   return {
     // A delivery claimed once cannot open twice, but a replayed id must not fail the request.
-    open: db.prepare<[string, string, string, string, number, number | null]>(
-      `INSERT OR REPLACE INTO open_requests (id, platform, conversation_key, reply_address, received_at, started_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+    open: db.prepare<[string, string, string, string, number, number | null, string | null]>(
+      `INSERT OR REPLACE INTO open_requests (id, platform, conversation_key, reply_address, received_at, started_at, owner)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     start: db.prepare<[number, string]>("UPDATE open_requests SET started_at = ? WHERE id = ?"),
     close: db.prepare<[string]>("DELETE FROM open_requests WHERE id = ?"),

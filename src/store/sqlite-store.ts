@@ -11,11 +11,13 @@ import { migrate } from "./migrations.ts";
 import { openRequestParams, toOpenRequest } from "./open-request-rows.ts";
 import { preparePrivateDatabase } from "./private-files.ts";
 import { type OpenRequestStatements, prepareOpenRequestStatements } from "./sqlite-open-requests.ts";
+import { prepareReplicaStatements, type ReplicaStatements } from "./sqlite-replicas.ts";
 import { prepareStatements, type Statements } from "./sqlite-statements.ts";
 import { prepareUsageStatements, type UsageStatements } from "./sqlite-usage.ts";
 import type {
   ConversationMessage,
   ConversationRecord,
+  ConversationTurn,
   OpenRequest,
   RequestUsageEnd,
   RequestUsageRecord,
@@ -88,6 +90,7 @@ export class SqliteStore implements Store {
   readonly #sql: Statements;
   readonly #usage: UsageStatements;
   readonly #open: OpenRequestStatements;
+  readonly #replicas: ReplicaStatements;
   readonly #path: string;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -100,6 +103,7 @@ export class SqliteStore implements Store {
     this.#sql = prepareStatements(db);
     this.#usage = prepareUsageStatements(db);
     this.#open = prepareOpenRequestStatements(db);
+    this.#replicas = prepareReplicaStatements(db);
     this.#path = options.path;
     this.#logger = options.logger.child({ component: "store" });
     this.#now = options.now ?? Date.now;
@@ -205,6 +209,45 @@ export class SqliteStore implements Store {
 
   async listOpenRequests(): Promise<OpenRequest[]> {
     return this.#use("list open requests", () => this.#open.list.all()).map(toOpenRequest);
+  }
+
+  async registerReplica(id: string, options: { exclusive: boolean }): Promise<void> {
+    const now = this.#now();
+    this.#use("register this bot process", () => {
+      if (options.exclusive) this.#replicas.forgetOthers.run({ id });
+      this.#replicas.heartbeat.run({ id, now });
+    });
+  }
+
+  async heartbeatReplica(id: string): Promise<void> {
+    const now = this.#now();
+    this.#use("record that this bot process is alive", () => this.#replicas.heartbeat.run({ id, now }));
+  }
+
+  async removeReplica(id: string): Promise<void> {
+    this.#use("unregister this bot process", () => this.#replicas.remove.run({ id }));
+  }
+
+  async claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]> {
+    const alive = this.#now() - aliveWithinMs;
+    return this.#use("take over requests left open", () =>
+      this.#replicas.claimOrphans.all({ id: replicaId, alive }),
+    )
+      .map(toOpenRequest)
+      .sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+  }
+
+  async takeConversationTurn(turn: ConversationTurn, aliveWithinMs: number): Promise<boolean> {
+    const now = this.#now();
+    return this.#use("take a conversation's turn", () =>
+      this.#replicas.takeTurn.immediate(turn, now, now - aliveWithinMs),
+    );
+  }
+
+  async releaseConversationTurn(conversationKey: string, requestId: string): Promise<void> {
+    this.#use("release a conversation's turn", () =>
+      this.#replicas.release.run({ key: conversationKey, request: requestId }),
+    );
   }
 
   async ping(): Promise<void> {

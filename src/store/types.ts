@@ -111,6 +111,19 @@ export interface OpenRequest {
   receivedAt: number;
   /** When it left the conversation's queue and began; null while it waited its turn. */
   startedAt: number | null;
+  /** The bot process (replica) that took it on; null in rows written before replicas. */
+  owner: string | null;
+}
+
+/**
+ * A request asking for its conversation's turn: across replicas, one request of a conversation
+ * runs at a time, in the order they arrived (`receivedAt`, then `requestId`).
+ */
+export interface ConversationTurn {
+  conversationKey: string;
+  requestId: string;
+  replicaId: string;
+  receivedAt: number;
 }
 
 export interface Store {
@@ -150,6 +163,26 @@ export interface Store {
   closeOpenRequest(id: string): Promise<void>;
   /** Oldest first. */
   listOpenRequests(): Promise<OpenRequest[]>;
+  /**
+   * Announces a bot process. `exclusive` (SQLite: one process per DATA_DIR) forgets every other
+   * replica, so what an earlier, killed process left is orphaned at once.
+   */
+  registerReplica(id: string, options: { exclusive: boolean }): Promise<void>;
+  /** Says the replica is alive; one silent for longer than another's `aliveWithinMs` is taken for dead. */
+  heartbeatReplica(id: string): Promise<void>;
+  /** A replica that stops cleanly leaves at once, so the others take over what it left. */
+  removeReplica(id: string): Promise<void>;
+  /**
+   * Takes over the open requests of replicas that are gone (no heartbeat within `aliveWithinMs`),
+   * and returns them: each is handed to exactly one live replica, which answers it.
+   */
+  claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]>;
+  /**
+   * True when the turn is this request's: no live replica holds the conversation, and none has
+   * an older request of it still open. The turn is released, or lapses with its replica.
+   */
+  takeConversationTurn(turn: ConversationTurn, aliveWithinMs: number): Promise<boolean>;
+  releaseConversationTurn(conversationKey: string, requestId: string): Promise<void>;
   /** Writes and reads back a little, for readiness checks; throws when the store cannot take writes. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -10,12 +10,19 @@ import type { FakeSlack } from "../fakes/slack/fake-slack.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** The settings that point the bot at the fake Slack (Socket Mode) and the fake Discord. */
-export function fakePlatformsEnv(slack: FakeSlack, discord: FakeDiscord): Record<string, string> {
+/** The settings that point the bot at the fake Slack, in Socket Mode. */
+export function fakeSlackEnv(slack: FakeSlack): Record<string, string> {
   return {
     SLACK_BOT_TOKEN: slack.botToken,
     SLACK_APP_TOKEN: slack.appToken,
     SLACK_API_URL: slack.apiUrl,
+  };
+}
+
+/** The settings that point the bot at the fake Slack (Socket Mode) and the fake Discord. */
+export function fakePlatformsEnv(slack: FakeSlack, discord: FakeDiscord): Record<string, string> {
+  return {
+    ...fakeSlackEnv(slack),
     DISCORD_TOKEN: discord.token,
     DISCORD_API_URL: discord.apiUrl,
     DISCORD_GUILD_ID: discord.guild.id,

@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FatalError, RetryableError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { POSTGRES_MIGRATIONS } from "../../src/store/postgres-migrations.ts";
 import { openPostgresStore, type PostgresStore } from "../../src/store/postgres-store.ts";
 import type { ConversationMessage } from "../../src/store/types.ts";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres.ts";
@@ -75,7 +76,7 @@ describe("PostgreSQL: replicas on one database", () => {
     const url = await server.createDatabase();
     await openReplicas(4, url);
     const { rows } = await query(url, "SELECT id FROM schema_migrations ORDER BY id");
-    expect(rows.map((row) => row.id)).toEqual([1, 2, 3]);
+    expect(rows.map((row) => row.id)).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.id));
   });
 
   it("append to one conversation at once without losing or reusing a seq", async () => {

@@ -11,7 +11,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ChatAdapter, ReopenedReply } from "../../src/bot/adapter.ts";
 import {
   answerInterruptedRequests,
-  interruptedRequests,
   RESTARTED_WHILE_RUNNING,
   RESTARTED_WHILE_WAITING,
 } from "../../src/bot/interrupted-requests.ts";
@@ -65,12 +64,13 @@ function request(id: string, extra: Partial<OpenRequest> = {}): OpenRequest {
     replyAddress: { channel: "C", threadTs: id },
     receivedAt: NOW - HOUR,
     startedAt: null,
+    owner: null,
     ...extra,
   };
 }
 
 async function answer(store: SqliteStore, adapters: ChatAdapter[]): Promise<number> {
-  const open = await interruptedRequests(store, silentLogger());
+  const open = await store.listOpenRequests();
   return answerInterruptedRequests(open, { store, adapters, logger: silentLogger(), now: () => NOW });
 }
 

@@ -181,7 +181,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       observeEvent(event);
       const attempt = sendOptions.retryAttempt ?? 0;
       const retry = attempt > 0 ? { attempt, reason: sendOptions.retryReason ?? "timeout" } : undefined;
-      const result = await sockets.send("events_api", eventCallback(app, event, eventId), retry);
+      const result = await sockets.send(
+        "events_api",
+        eventCallback(app, event, eventId),
+        retry,
+        sendOptions.connection,
+      );
       return { ...result, eventId };
     },
     async sendSlashCommand(command) {

@@ -112,9 +112,15 @@ export class SocketModeServer {
     type: EnvelopeType,
     payload: object,
     retry?: { attempt: number; reason: string },
+    connection?: number,
   ): Promise<EnvelopeResult> {
-    const ws = this.open.at(-1);
-    if (!ws) throw new Error("fake Slack: no open Socket Mode connection; await waitForSocket() first");
+    const ws = connection === undefined ? this.open.at(-1) : this.open[connection];
+    if (!ws) {
+      throw new Error(
+        `fake Slack: no open Socket Mode connection${connection === undefined ? "" : ` number ${connection}`}; ` +
+          "await waitForSocket() first",
+      );
+    }
     const message = envelope(type, payload, retry);
     const envelopeId = message.envelope_id;
     return new Promise((resolve) => {

@@ -133,6 +133,11 @@ export interface SendEventOptions {
   retryAttempt?: number;
   /** Defaults to `timeout` on a retry, as Socket Mode sends it. */
   retryReason?: string;
+  /**
+   * Which open Socket Mode connection gets the envelope, counted from the oldest (Slack spreads
+   * events over an app's connections, up to 10); the newest when absent.
+   */
+  connection?: number;
 }
 
 export interface SlashCommandInput {
