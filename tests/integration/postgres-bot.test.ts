@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack/fake-slack.ts";
-import { type BotProcess, exitOf, startBotProcess } from "../helpers/bot-process.ts";
+import { type BotProcess, exitOf, fakeSlackEnv, startBotProcess } from "../helpers/bot-process.ts";
 import { runCliCaptured } from "../helpers/cli.ts";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
@@ -20,12 +20,17 @@ const ROOT_TS = "1960000000.000100";
 let slack: FakeSlack;
 let postgres: TestPostgres;
 let databaseUrl: string;
+/** The test server trusts local connections, so any password works; it must never be printed. */
+const PASSWORD = `pg-secret-${process.pid}`;
+let printed = "";
 
 beforeAll(async () => {
   await sandboxImage();
   slack = await startFakeSlack();
   postgres = await startTestPostgres();
-  databaseUrl = await postgres.createDatabase();
+  const url = new URL(await postgres.createDatabase());
+  url.password = PASSWORD;
+  databaseUrl = url.toString();
 }, 900_000);
 
 afterAll(async () => {
@@ -38,23 +43,25 @@ afterAll(async () => {
 async function startBot(dataDir: string): Promise<BotProcess> {
   const bot = startBotProcess(
     {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_APP_TOKEN: slack.appToken,
-      SLACK_API_URL: slack.apiUrl,
+      ...fakeSlackEnv(slack),
       DATABASE_URL: databaseUrl,
       SANDBOX_IMAGE: await sandboxImage(),
       SANDBOX_SCOPE: SCOPE,
       SANDBOX_POOL_SIZE: "0",
-      LOG_LEVEL: "warn",
+      // Every log line, to check that none carries the database password.
+      LOG_LEVEL: "debug",
     },
     dataDir,
   );
-  let stderr = "";
-  bot.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    printed += chunk.toString();
+  };
+  bot.stdout.on("data", keep);
+  bot.stderr.on("data", keep);
   bot.once("exit", (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`bot exited with ${code}:\n${stderr}\n`);
+    if (code !== 0 && code !== null) process.stderr.write(`bot exited with ${code}:\n${output}\n`);
   });
   return bot;
 }
@@ -124,5 +131,7 @@ describe("the bot on PostgreSQL", () => {
     expect(usage.code).toBe(0);
     const report = JSON.parse(usage.stdout) as { totals: { requests: number; codeRuns: number } };
     expect(report.totals).toMatchObject({ requests: 2, codeRuns: 2 });
+    expect(printed).toContain("PostgreSQL at postgres://");
+    expect(printed).not.toContain(PASSWORD);
   }, 400_000);
 });
