@@ -9,52 +9,16 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BotError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { silentLogger } from "../../src/logger.ts";
-import type {
-  ConversationMessage,
-  OpenRequest,
-  RequestUsageStart,
-  Store,
-  UsageFilter,
-} from "../../src/store/types.ts";
+import type { ConversationMessage, Store, UsageFilter } from "../../src/store/types.ts";
 import { zeroCounters, zeroTotals } from "../../src/usage/totals.ts";
+import { describeReplicaContract } from "./store-contract-replicas.ts";
+import { KEY, OTHER, openRequest, usageStart, user } from "./store-fixtures.ts";
 
 export interface StoreBackend {
   /** A store on an empty database, reading time from `now`. */
   open(now: () => number, logger: Logger): Promise<Store>;
   /** Overwrites one stored message body behind the store's back, as a damaged row would read. */
   corruptMessage(store: Store, conversationKey: string, seq: number, body: string): Promise<void>;
-}
-
-const KEY = "slack:T123:C456:1700000000.000100";
-const OTHER = "discord:guild:channel:thread";
-
-function user(content: string): ConversationMessage {
-  return { role: "user", content };
-}
-
-function usageStart(id: string, overrides: Partial<RequestUsageStart> = {}): RequestUsageStart {
-  return {
-    id,
-    platform: "slack",
-    userId: "U1",
-    userName: "Ada",
-    conversationKey: "slack:T:C:1",
-    startedAt: 1_000,
-    ...overrides,
-  };
-}
-
-function openRequest(id: string, overrides: Partial<OpenRequest> = {}): OpenRequest {
-  return {
-    id,
-    platform: "slack",
-    conversationKey: KEY,
-    replyAddress: { channel: "C1", ts: id, note: null },
-    receivedAt: 1_000,
-    startedAt: null,
-    owner: "replica-a",
-    ...overrides,
-  };
 }
 
 /** Collects what the store logs, to assert that a skipped row was reported. */
@@ -354,94 +318,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
     });
   });
 
-  describe(`${name}: replicas`, () => {
-    const ALIVE_MS = 20_000;
-    const turn = (requestId: string, replicaId: string, receivedAt: number, key = KEY) => ({
-      conversationKey: key,
-      requestId,
-      replicaId,
-      receivedAt,
-    });
-
-    it("hands a dead replica's open requests to exactly one live replica", async () => {
-      const store = await openStore();
-      await store.registerReplica("a", { exclusive: false });
-      await store.registerReplica("b", { exclusive: false });
-      await store.openRequest(openRequest("r1", { owner: "a" }));
-      await store.openRequest(openRequest("r2", { owner: "b", receivedAt: 2_000 }));
-      await store.openRequest(openRequest("legacy", { owner: null, receivedAt: 500 }));
-      // A row from before replicas belongs to nobody alive: the first to look takes it.
-      expect((await store.claimOrphanedRequests("b", ALIVE_MS)).map((r) => [r.id, r.owner])).toEqual([
-        ["legacy", "b"],
-      ]);
-      clock += ALIVE_MS - 1;
-      await store.heartbeatReplica("b");
-      await store.registerReplica("c", { exclusive: false });
-      expect(await store.claimOrphanedRequests("c", ALIVE_MS)).toEqual([]);
-      clock += 2;
-      // a has not been heard from for longer than ALIVE_MS: its request goes to one survivor only.
-      const [byB, byC] = await Promise.all([
-        store.claimOrphanedRequests("b", ALIVE_MS),
-        store.claimOrphanedRequests("c", ALIVE_MS),
-      ]);
-      expect([...(byB ?? []), ...(byC ?? [])].map((r) => r.id)).toEqual(["r1"]);
-      const owners = (await store.listOpenRequests()).map((r) => [r.id, r.owner]);
-      expect(owners).toContainEqual(["r2", "b"]);
-    });
-
-    it("forgets every other replica for an exclusive store, and lets one leave at once", async () => {
-      const store = await openStore();
-      await store.registerReplica("old", { exclusive: false });
-      await store.openRequest(openRequest("left-behind", { owner: "old" }));
-      await store.registerReplica("new", { exclusive: true });
-      expect((await store.claimOrphanedRequests("new", ALIVE_MS)).map((r) => r.id)).toEqual(["left-behind"]);
-      await store.registerReplica("peer", { exclusive: false });
-      await store.openRequest(openRequest("peer's", { owner: "peer" }));
-      expect(await store.claimOrphanedRequests("new", ALIVE_MS)).toEqual([]);
-      await store.removeReplica("peer");
-      expect((await store.claimOrphanedRequests("new", ALIVE_MS)).map((r) => r.id)).toEqual(["peer's"]);
-    });
-
-    it("gives a conversation's turn to one request at a time, oldest across replicas first", async () => {
-      const store = await openStore();
-      await store.registerReplica("a", { exclusive: false });
-      await store.registerReplica("b", { exclusive: false });
-      await store.openRequest(openRequest("first", { owner: "a", receivedAt: 1_000 }));
-      await store.openRequest(openRequest("second", { owner: "b", receivedAt: 1_001 }));
-      // b's request is newer than a's, still open on a live replica: it waits.
-      expect(await store.takeConversationTurn(turn("second", "b", 1_001), ALIVE_MS)).toBe(false);
-      expect(await store.takeConversationTurn(turn("first", "a", 1_000), ALIVE_MS)).toBe(true);
-      // Taking it again is harmless; another conversation is not held up.
-      expect(await store.takeConversationTurn(turn("first", "a", 1_000), ALIVE_MS)).toBe(true);
-      expect(await store.takeConversationTurn(turn("elsewhere", "b", 1_002, OTHER), ALIVE_MS)).toBe(true);
-      await store.closeOpenRequest("first");
-      // The older request is done, but a still holds the turn until it releases it.
-      expect(await store.takeConversationTurn(turn("second", "b", 1_001), ALIVE_MS)).toBe(false);
-      await store.releaseConversationTurn(KEY, "first");
-      expect(await store.takeConversationTurn(turn("second", "b", 1_001), ALIVE_MS)).toBe(true);
-      expect(await store.takeConversationTurn(turn("third", "a", 1_003), ALIVE_MS)).toBe(false);
-    });
-
-    it("frees a turn held by a replica that died", async () => {
-      const store = await openStore();
-      await store.registerReplica("a", { exclusive: false });
-      await store.registerReplica("b", { exclusive: false });
-      expect(await store.takeConversationTurn(turn("a's", "a", 1_000), ALIVE_MS)).toBe(true);
-      expect(await store.takeConversationTurn(turn("b's", "b", 1_001), ALIVE_MS)).toBe(false);
-      clock += ALIVE_MS + 1;
-      await store.heartbeatReplica("b");
-      expect(await store.takeConversationTurn(turn("b's", "b", 1_001), ALIVE_MS)).toBe(true);
-    });
-
-    it("lets one of two replicas racing for a free turn have it", async () => {
-      const store = await openStore();
-      await store.registerReplica("a", { exclusive: false });
-      await store.registerReplica("b", { exclusive: false });
-      const taken = await Promise.all([
-        store.takeConversationTurn(turn("a's", "a", 1_000), ALIVE_MS),
-        store.takeConversationTurn(turn("b's", "b", 1_000), ALIVE_MS),
-      ]);
-      expect(taken.filter(Boolean)).toHaveLength(1);
-    });
+  describeReplicaContract(name, openStore, (ms) => {
+    clock += ms;
   });
 }
