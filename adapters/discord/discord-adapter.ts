@@ -40,6 +40,7 @@ import {
   followUpsIn,
   reopenDiscordReply,
 } from "./discord-reopen.ts";
+import { shardClientOptions } from "./discord-shards.ts";
 import { gatewayReady, watchDiscordRest } from "./discord-signals.ts";
 import { DiscordChannelSurface, DiscordInteractionSurface, NO_MENTIONS } from "./discord-surface.ts";
 import { interactionView, messageView } from "./discord-views.ts";
@@ -91,6 +92,8 @@ export class DiscordAdapter implements ChatAdapter {
       allowedMentions: NO_MENTIONS,
       // Every REST call has a deadline; discord.js queues and retries rate-limited ones.
       rest: { api: config.apiUrl, timeout: 30_000 },
+      // A replica runs only its own shards, so Discord sends it only its guilds' events.
+      ...shardClientOptions(config.shards),
     });
     guardDispatches(client, logger);
     watchDiscordRest(client, (what) => tellPlatformObservers(this.observers, logger, what));
@@ -117,7 +120,11 @@ export class DiscordAdapter implements ChatAdapter {
     this.client = client;
     await this.registerCommands(client);
     const user = client.user;
-    logger.info({ botUserId: user?.id, guilds: client.guilds.cache.size }, "Discord adapter started");
+    const { shards, shardCount } = client.options; // resolved by now: configured, or the one shard
+    logger.info(
+      { botUserId: user?.id, guilds: client.guilds.cache.size, shards, shardCount },
+      "Discord adapter started",
+    );
     if (client.guilds.cache.size === 0)
       logger.info(
         { inviteUrl: this.inviteUrl(client) },

@@ -1,6 +1,7 @@
 /** Discord's settings, read and checked with the core's EnvReader so every problem is reported at once. */
 import { PermissionsBitField } from "discord.js";
 import type { EnvReader } from "../../src/config.ts";
+import { type DiscordShards, readDiscordShards } from "./discord-shards.ts";
 
 export interface DiscordConfig {
   token: string;
@@ -11,6 +12,8 @@ export interface DiscordConfig {
   ignoreOtherBots: boolean;
   /** The largest file the bot attaches; Discord's limit depends on the server's boost level. */
   uploadLimitBytes: number;
+  /** The gateway shards this replica runs (DISCORD_SHARDS of DISCORD_SHARD_COUNT); absent: the one shard. */
+  shards?: DiscordShards;
 }
 
 /** What the bot needs in a server: read and answer, in threads it starts, with files and reactions. */
@@ -34,7 +37,11 @@ export function readDiscordConfig(read: EnvReader): DiscordConfig | null {
   const ignoreOtherBots = read.boolean("DISCORD_IGNORE_BOTS", true);
   const uploadMb = read.number("DISCORD_UPLOAD_LIMIT_MB", 10, 1, 500);
   if (!token) {
-    if (guildId) read.problem("DISCORD_TOKEN is missing (DISCORD_GUILD_ID is set).");
+    const set = ["DISCORD_GUILD_ID", "DISCORD_SHARDS", "DISCORD_SHARD_COUNT"].filter((name) =>
+      read.has(name),
+    );
+    const verb = set.length === 1 ? "is" : "are";
+    if (set.length > 0) read.problem(`DISCORD_TOKEN is missing (${set.join(" and ")} ${verb} set).`);
     return null;
   }
   // A bot token is three dot-separated parts; a pasted client secret or OAuth token is not.
@@ -45,11 +52,14 @@ export function readDiscordConfig(read: EnvReader): DiscordConfig | null {
   }
   if (guildId && !SNOWFLAKE.test(guildId))
     read.problem(`DISCORD_GUILD_ID=${guildId} is not a Discord id (a long number).`);
+  const shards = readDiscordShards(read);
   return {
     token,
     apiUrl: apiUrl.replace(/\/+$/, ""),
     guildId,
     ignoreOtherBots,
     uploadLimitBytes: uploadMb * 1024 * 1024,
+    // Left out rather than null when unset: one shard is what discord.js does by itself.
+    ...(shards ? { shards } : {}),
   };
 }

@@ -4,14 +4,14 @@
  * makes them run one at a time, in the order they arrived, each once.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Bot } from "../../src/bot/bot.ts";
+import type { Bot } from "../../src/bot/bot.ts";
 import type { IncomingMessage } from "../../src/bot/incoming-message.ts";
-import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { PLAIN_MARKDOWN } from "../../src/present/chat-formatting.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import { openPostgresStore, type PostgresStore } from "../../src/store/postgres-store.ts";
 import { FakeSandbox } from "../fakes/sandbox/fake-sandbox.ts";
+import { modelLessBot } from "../helpers/model-less-bot.ts";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres.ts";
 
 let server: TestPostgres;
@@ -43,15 +43,7 @@ async function replicas(count: number): Promise<Replica[]> {
       const replicaId = `replica-${index}`;
       await store.registerReplica(replicaId, { exclusive: false });
       const sandbox = new FakeSandbox();
-      const bot = new Bot({
-        store,
-        sandbox,
-        model: null,
-        agent: loadConfig({}).agent,
-        modelSeesImages: false,
-        logger: silentLogger(),
-        replicaId,
-      });
+      const bot = modelLessBot({ store, sandbox, replicaId });
       return { bot, sandbox };
     }),
   );

@@ -4,15 +4,15 @@
  * bot stops is remembered instead of dropped.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Bot } from "../../src/bot/bot.ts";
+import type { Bot } from "../../src/bot/bot.ts";
 import type { IncomingMessage } from "../../src/bot/incoming-message.ts";
-import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { PLAIN_MARKDOWN } from "../../src/present/chat-formatting.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite-store.ts";
 import type { OpenRequest } from "../../src/store/types.ts";
 import { FakeSandbox } from "../fakes/sandbox/fake-sandbox.ts";
+import { modelLessBot } from "../helpers/model-less-bot.ts";
 
 const stores: SqliteStore[] = [];
 
@@ -24,14 +24,7 @@ function setUp() {
   const store = openSqliteStore({ path: ":memory:", logger: silentLogger() });
   stores.push(store);
   const sandbox = new FakeSandbox();
-  const bot = new Bot({
-    store,
-    sandbox,
-    model: null,
-    agent: loadConfig({}).agent,
-    modelSeesImages: false,
-    logger: silentLogger(),
-  });
+  const bot = modelLessBot({ store, sandbox });
   return { store, sandbox, bot };
 }
 

@@ -92,7 +92,16 @@ export async function startParts(options: FakeDiscordOptions): Promise<Parts> {
     dispatch: (t, d) => gateway.dispatch(t, d, { inGuild: false, contentGated: false }),
   });
   const limits = new RateLimits(options.routeLimit ?? DEFAULT_ROUTE_LIMIT);
-  const deps: RestDeps = { token, world, ids, recorder, messages, interactions, gateway };
+  const deps: RestDeps = {
+    token,
+    world,
+    ids,
+    recorder,
+    messages,
+    interactions,
+    gateway,
+    maxConcurrency: options.maxConcurrency ?? 1,
+  };
   const rest = new RestApi(
     [...metaRoutes(deps), ...commandRoutes(deps), ...messageRoutes(deps), ...interactionRoutes(deps)],
     { token, recorder, limits },

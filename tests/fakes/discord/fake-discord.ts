@@ -7,7 +7,7 @@
  */
 import type { EventEmitter } from "node:events";
 import { type Parts, startParts } from "./fake-discord-parts.ts";
-import { channelObject, roleObject } from "./payloads.ts";
+import { channelObject, guildCreateObject, roleObject } from "./payloads.ts";
 import type { Recorder, WaitOptions } from "./recorder.ts";
 import { API_PREFIX } from "./rest.ts";
 import type {
@@ -30,6 +30,7 @@ import type {
   FakeUser,
   GatewayConnectionRecord,
   GatewayFrame,
+  GuildInput,
   IdentifyRecord,
   ModalSubmitInput,
   RateLimitOptions,
@@ -171,10 +172,41 @@ export class FakeDiscord {
     this.parts.world.giveRole(user.id, role.id);
   }
 
-  /** A new text channel in the guild; a connected bot hears of it through CHANNEL_CREATE. */
-  addChannel(name: string): FakeChannel {
+  /** Every guild the bot is in, the fixture guild (`guild`) first. */
+  get guilds(): FakeGuild[] {
+    return this.parts.world.guilds;
+  }
+
+  /**
+   * Another guild the bot is in, with one text channel; with `shard`, its id lands on that shard,
+   * so a sharding test can give each replica a guild. A connected bot hears of it through
+   * GUILD_CREATE on the guild's shard, as when it is added to a server.
+   */
+  addGuild(input: GuildInput = {}): { guild: FakeGuild; channel: FakeChannel } {
     const { world, gateway } = this.parts;
-    const channel = world.addTextChannel(name);
+    const { shard } = input;
+    if (shard && !(Number.isInteger(shard.id) && shard.id >= 0 && shard.id < shard.count)) {
+      throw new Error(`fake Discord: shard ${shard.id} is not one of 0..${shard.count - 1}`);
+    }
+    const added = world.addGuild(
+      input.name ?? `Guild ${world.guilds.length + 1}`,
+      input.channelName ?? "general",
+      shard,
+    );
+    gateway.dispatch("GUILD_CREATE", guildCreateObject(world, added.guild), {
+      inGuild: true,
+      contentGated: false,
+    });
+    return added;
+  }
+
+  /**
+   * A new text channel in a guild (the fixture guild by default); a connected bot hears of it
+   * through CHANNEL_CREATE.
+   */
+  addChannel(name: string, guild: FakeGuild = this.guild): FakeChannel {
+    const { world, gateway } = this.parts;
+    const channel = world.addTextChannel(name, guild);
     gateway.dispatch("CHANNEL_CREATE", channelObject(world, channel), { inGuild: true, contentGated: false });
     return channel;
   }

@@ -3,7 +3,8 @@
  * READY and GUILD_CREATE, sessions whose dispatches are numbered and kept so that RESUME can
  * replay what a client missed before RESUMED, and the ways Discord ends a connection: op 7
  * RECONNECT, op 9 INVALID_SESSION, a close code, or a dropped socket. Dispatches go to every
- * live session whose intents cover them; MESSAGE_CONTENT decides whether content is blanked.
+ * live session whose intents cover them and whose shard owns them (shards.ts: a guild's events
+ * to its shard, DMs to shard 0); MESSAGE_CONTENT decides whether content is blanked.
  */
 
 import type { IncomingMessage } from "node:http";
@@ -23,6 +24,7 @@ import {
   unknownIntentBits,
 } from "./protocol.ts";
 import type { Recorder } from "./recorder.ts";
+import { guildOfDispatch, ownsGuild, readIdentifyShard, type Shard, shardReceives } from "./shards.ts";
 import type { GatewayConnectionRecord } from "./types.ts";
 import { isRecord } from "./wire.ts";
 import type { World } from "./world.ts";
@@ -30,6 +32,7 @@ import type { World } from "./world.ts";
 export const GATEWAY_PATH = "/gateway";
 export const RESUME_PATH = "/gateway/resume";
 const CLOSE_GRACE_MS = 1_000;
+const INVALID_SHARD: [number, string] = [CloseCode.InvalidShard, "Invalid shard."];
 
 export interface GatewayContext {
   token: string;
@@ -48,6 +51,7 @@ export interface DispatchFlags {
 interface Session {
   id: string;
   intents: number;
+  shard: Shard;
   seq: number;
   log: Array<{ s: number; t: string; d: unknown }>;
   connection: GatewayConnection | undefined;
@@ -97,8 +101,9 @@ export class GatewayServer {
 
   dispatch(t: string, d: unknown, flags: DispatchFlags): void {
     this.sent.push({ t, d, flags });
+    const guildId = guildOfDispatch(t, d);
     for (const session of this.sessions.values()) {
-      if (!session.valid) continue;
+      if (!session.valid || !shardReceives(session.shard, guildId)) continue;
       const intent = intentFor(t, flags.inGuild);
       if (intent !== 0 && (session.intents & intent) === 0) continue;
       const blank = flags.contentGated && (session.intents & Intent.MessageContent) === 0;
@@ -246,7 +251,8 @@ export class GatewayServer {
   private identify(connection: GatewayConnection, d: Record<string, unknown>): void {
     const { ctx } = this;
     const intents = typeof d.intents === "number" ? d.intents : Number.NaN;
-    const refusal = this.identifyRefusal(connection, d, intents);
+    const shard = readIdentifyShard(d.shard);
+    const refusal = this.identifyRefusal(connection, d, intents, shard);
     const record = {
       token: typeof d.token === "string" ? d.token : "",
       intents,
@@ -260,27 +266,32 @@ export class GatewayServer {
     };
     ctx.recorder.identifies.push(record);
     ctx.recorder.emit("gateway-identify", record);
-    if (refusal) {
-      connection.close(refusal[0], refusal[1]);
+    // identifyRefusal refuses a malformed shard too; `!shard` only tells the compiler so.
+    if (refusal || !shard) {
+      const [code, reason] = refusal ?? INVALID_SHARD;
+      connection.close(code, reason);
       return;
     }
-    const session: Session = { id: randomHex(16), intents, seq: 0, log: [], connection, valid: true };
+    const session: Session = { id: randomHex(16), intents, shard, seq: 0, log: [], connection, valid: true };
     this.sessions.set(session.id, session);
     connection.sessionId = session.id;
     connection.identifyCompress = record.compress;
+    const guilds = ctx.world.guilds.filter((guild) => ownsGuild(shard, guild.id));
     this.push(
       session,
       "READY",
-      readyObject(ctx.world, { id: session.id, resumeUrl: this.resumeUrl, shard: d.shard }),
+      readyObject(ctx.world, { id: session.id, resumeUrl: this.resumeUrl, shard: d.shard, guilds }),
     );
     connection.live = true;
-    if ((intents & Intent.Guilds) !== 0) this.push(session, "GUILD_CREATE", guildCreateObject(ctx.world));
+    if ((intents & Intent.Guilds) === 0) return;
+    for (const guild of guilds) this.push(session, "GUILD_CREATE", guildCreateObject(ctx.world, guild));
   }
 
   private identifyRefusal(
     connection: GatewayConnection,
     d: Record<string, unknown>,
     intents: number,
+    shard: Shard | null,
   ): [number, string] | undefined {
     if (connection.sessionId) return [CloseCode.AlreadyAuthenticated, "Already authenticated."];
     if (d.token !== this.ctx.token) return [CloseCode.AuthenticationFailed, "Authentication failed."];
@@ -290,11 +301,8 @@ export class GatewayServer {
     if ((intents & PRIVILEGED_INTENTS & ~this.ctx.privilegedIntents) !== 0) {
       return [CloseCode.DisallowedIntents, "Disallowed intent(s)."];
     }
-    const shard = d.shard;
-    if (shard !== undefined && !(Array.isArray(shard) && shard[0] === 0 && shard[1] === 1)) {
-      // The fake has one guild and runs one shard; anything else is a test's mistake.
-      return [CloseCode.InvalidShard, "Invalid shard."];
-    }
+    // Discord refuses a shard id outside 0..count-1 (or a malformed pair) with 4010.
+    if (!shard) return INVALID_SHARD;
     return undefined;
   }
 

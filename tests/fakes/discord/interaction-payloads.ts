@@ -34,7 +34,7 @@ export function interactionPayload(
   data: Record<string, unknown>,
 ): WireInteraction {
   const { channel, user } = base;
-  const inGuild = channel.guild_id !== undefined;
+  const guildId = channel.guild_id;
   return {
     id: base.id,
     application_id: world.application.id,
@@ -42,13 +42,13 @@ export function interactionPayload(
     token: base.token,
     version: 1,
     data,
-    ...(inGuild
+    ...(guildId !== undefined
       ? {
-          guild_id: world.guild.id,
-          guild: { id: world.guild.id, locale: "en-US", features: [] },
+          guild_id: guildId,
+          guild: { id: guildId, locale: "en-US", features: [] },
           guild_locale: "en-US",
           member: {
-            ...memberObject(world, user, { withUser: false }),
+            ...memberObject(world, user, { withUser: false, guildId }),
             user: userObject(user),
             permissions: EVERYONE_PERMISSIONS,
           },
@@ -60,8 +60,8 @@ export function interactionPayload(
     locale: base.locale,
     entitlements: [],
     // For a DM with the bot, Discord puts "0" where the guild's id would be.
-    authorizing_integration_owners: { "0": inGuild ? world.guild.id : "0" },
-    context: inGuild ? 0 : 1,
+    authorizing_integration_owners: { "0": guildId ?? "0" },
+    context: guildId !== undefined ? 0 : 1,
     attachment_size_limit: base.attachmentSizeLimit,
   };
 }
@@ -74,7 +74,7 @@ export function commandData(
   input: CommandInput,
 ): Record<string, unknown> {
   const inGuild = channel.guild_id !== undefined;
-  const guildCommands = inGuild ? (registered.guilds[world.guild.id] ?? []) : [];
+  const guildCommands = channel.guild_id ? (registered.guilds[channel.guild_id] ?? []) : [];
   const command =
     guildCommands.find((c) => c.name === input.name && c.type === 1) ??
     registered.global.find((c) => c.name === input.name && c.type === 1);
@@ -162,7 +162,7 @@ function option(
       if (channel.guild_id) {
         resolved.members = {
           ...resolved.members,
-          [value.id]: memberObject(world, value, { withUser: false }),
+          [value.id]: memberObject(world, value, { withUser: false, guildId: channel.guild_id }),
         };
       }
       return { name, type, value: value.id };

@@ -153,7 +153,9 @@ export function mentionsOf(
     if (!user) continue;
     mentions.push({
       ...userObject(user),
-      ...(channel.guild_id ? { member: memberObject(world, user, { withUser: false }) } : {}),
+      ...(channel.guild_id
+        ? { member: memberObject(world, user, { withUser: false, guildId: channel.guild_id }) }
+        : {}),
     });
   }
   const everyoneAllowed = !rules || parse?.includes("everyone") === true;

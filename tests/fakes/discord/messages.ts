@@ -275,7 +275,7 @@ export class MessageStore {
       flags: parts?.flags ?? 0,
       ...(guildId === undefined
         ? {}
-        : { guild_id: guildId, member: memberObject(world, author, { withUser: false }) }),
+        : { guild_id: guildId, member: memberObject(world, author, { withUser: false, guildId }) }),
       channel_type: channel.type,
       ...(parts?.nonce === undefined ? {} : { nonce: parts.nonce }),
       ...(referenced

@@ -3,7 +3,7 @@
  * READY objects Discord sends, built from the world's state.
  */
 import { API_VERSION, ChannelType, EVERYONE_PERMISSIONS, snowflakeTime } from "./protocol.ts";
-import type { FakeChannel, FakeRole, FakeUser } from "./types.ts";
+import type { FakeChannel, FakeGuild, FakeRole, FakeUser } from "./types.ts";
 import { isoTime } from "./wire.ts";
 import type {
   WireApplication,
@@ -33,13 +33,18 @@ export function userObject(user: FakeUser): WireUser {
   };
 }
 
-export function memberObject(world: World, user: FakeUser, options: { withUser: boolean }): WireMember {
+/** A member of `options.guildId` (the fixture guild when left out). */
+export function memberObject(
+  world: World,
+  user: FakeUser,
+  options: { withUser: boolean; guildId?: string | undefined },
+): WireMember {
   return {
     ...(options.withUser ? { user: userObject(user) } : {}),
     nick: null,
     avatar: null,
     banner: null,
-    roles: world.rolesOf(user.id),
+    roles: world.rolesOf(user.id, options.guildId),
     joined_at: world.memberJoinedAt(user.id),
     premium_since: null,
     deaf: false,
@@ -70,13 +75,14 @@ function role(id: string, name: string, position: number, permissions: string, b
 
 /**
  * `@everyone` has the guild's id, as in Discord; the bot's managed role adds nothing to it, and
- * neither do the roles tests make (they only tell members apart).
+ * neither do the roles tests make (they only tell members apart, in the fixture guild).
  */
-export function rolesObject(world: World): WireRole[] {
+export function rolesObject(world: World, guild: FakeGuild = world.guild): WireRole[] {
+  const botRole = world.botRoleIn(guild.id);
   return [
-    role(world.guild.id, "@everyone", 0, EVERYONE_PERMISSIONS),
-    role(world.botRoleId, world.botUser.username, 1, EVERYONE_PERMISSIONS, world.botUser.id),
-    ...world.roles.map((made, index) => roleObject(made, index + 2)),
+    role(guild.id, "@everyone", 0, EVERYONE_PERMISSIONS),
+    role(botRole, world.botUser.username, 1, EVERYONE_PERMISSIONS, world.botUser.id),
+    ...(guild.id === world.guild.id ? world.roles.map((made, index) => roleObject(made, index + 2)) : []),
   ];
 }
 
@@ -105,7 +111,7 @@ export function channelObject(world: World, channel: FakeChannel): WireChannel {
     const created = meta?.created_at ?? isoTime(snowflakeTime(channel.id));
     return {
       ...base,
-      guild_id: world.guild.id,
+      guild_id: channel.guild_id ?? world.guild.id,
       name: channel.name,
       parent_id: channel.parent_id ?? null,
       ...(channel.owner_id ? { owner_id: channel.owner_id } : {}),
@@ -123,11 +129,14 @@ export function channelObject(world: World, channel: FakeChannel): WireChannel {
       member_count: 1,
     };
   }
+  const siblings = [...world.channels.values()].filter(
+    (c) => c.type === ChannelType.GuildText && c.guild_id === channel.guild_id,
+  );
   return {
     ...base,
-    guild_id: world.guild.id,
+    guild_id: channel.guild_id ?? world.guild.id,
     name: channel.name,
-    position: [...world.channels.values()].filter((c) => c.type === ChannelType.GuildText).indexOf(channel),
+    position: siblings.indexOf(channel),
     permission_overwrites: [],
     parent_id: null,
     topic: null,
@@ -138,9 +147,8 @@ export function channelObject(world: World, channel: FakeChannel): WireChannel {
 }
 
 /** GUILD_CREATE: the whole guild, with the channels, threads, roles and members a bot sees. */
-export function guildCreateObject(world: World): Record<string, unknown> {
-  const channels = [...world.channels.values()].filter((c) => c.guild_id === world.guild.id);
-  const { guild } = world;
+export function guildCreateObject(world: World, guild: FakeGuild = world.guild): Record<string, unknown> {
+  const channels = [...world.channels.values()].filter((c) => c.guild_id === guild.id);
   return {
     id: guild.id,
     name: guild.name,
@@ -161,7 +169,7 @@ export function guildCreateObject(world: World): Record<string, unknown> {
     explicit_content_filter: 0,
     mfa_level: 0,
     application_id: null,
-    system_channel_id: world.channel.id,
+    system_channel_id: world.systemChannelOf(guild)?.id ?? null,
     system_channel_flags: 0,
     rules_channel_id: null,
     public_updates_channel_id: null,
@@ -179,7 +187,7 @@ export function guildCreateObject(world: World): Record<string, unknown> {
     hub_type: null,
     incidents_data: null,
     features: [],
-    roles: rolesObject(world),
+    roles: rolesObject(world, guild),
     emojis: [],
     stickers: [],
     joined_at: world.memberJoinedAt(world.botUser.id),
@@ -189,7 +197,7 @@ export function guildCreateObject(world: World): Record<string, unknown> {
     member_count: world.users.size,
     voice_states: [],
     // Without GUILD_MEMBERS Discord sends only the bot's own member (and voice members).
-    members: [memberObject(world, world.botUser, { withUser: true })],
+    members: [memberObject(world, world.botUser, { withUser: true, guildId: guild.id })],
     channels: channels.filter((c) => !world.isThread(c)).map((c) => withoutGuildId(channelObject(world, c))),
     threads: channels.filter((c) => world.isThread(c)).map((c) => withoutGuildId(channelObject(world, c))),
     presences: [],
@@ -226,21 +234,22 @@ export function applicationObject(world: World): WireApplication {
     team: null,
     bot,
     integration_types_config: { "0": {} },
-    approximate_guild_count: 1,
+    approximate_guild_count: world.guilds.length,
     redirect_uris: [],
     interactions_endpoint_url: null,
     role_connections_verification_url: null,
   };
 }
 
+/** READY lists, as unavailable, the guilds this session's shard owns; their GUILD_CREATEs follow. */
 export function readyObject(
   world: World,
-  session: { id: string; resumeUrl: string; shard: unknown },
+  session: { id: string; resumeUrl: string; shard: unknown; guilds: FakeGuild[] },
 ): Record<string, unknown> {
   return {
     v: API_VERSION,
     user: { ...userObject(world.botUser), verified: true, mfa_enabled: false, email: null },
-    guilds: [{ id: world.guild.id, unavailable: true }],
+    guilds: session.guilds.map((guild) => ({ id: guild.id, unavailable: true })),
     session_id: session.id,
     session_type: "normal",
     resume_gateway_url: session.resumeUrl,

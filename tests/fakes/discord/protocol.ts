@@ -195,6 +195,20 @@ export class Snowflakes {
     }
     return (((this.lastMs - DISCORD_EPOCH) << 22n) | (1n << 17n) | this.increment).toString();
   }
+
+  /**
+   * The next id whose timestamp puts it on `shard` of `count` (Discord's rule: `(id >> 22) %
+   * count`), for a guild a test places on a shard. The clock moves up to `count - 1` ms ahead,
+   * so later ids still grow strictly.
+   */
+  nextOnShard(shard: number, count: number): string {
+    const total = BigInt(count);
+    const floor = BigInt(Date.now()) > this.lastMs ? BigInt(Date.now()) : this.lastMs + 1n;
+    const offset = (BigInt(shard) - ((floor - DISCORD_EPOCH) % total) + total) % total;
+    this.lastMs = floor + offset;
+    this.increment = 0n;
+    return (((this.lastMs - DISCORD_EPOCH) << 22n) | (1n << 17n)).toString();
+  }
 }
 
 export function snowflakeTime(id: string): Date {

@@ -30,7 +30,7 @@ export function commandRoutes(deps: RestDeps): RouteSpec[] {
   const scopeOf = (params: Record<string, string>): Scope | Answer => {
     if (params.application_id !== world.application.id) return fail(403, 50001, "Missing Access");
     if (params.guild_id === undefined) return { kind: "global" };
-    return params.guild_id === world.guild.id
+    return world.guildOf(params.guild_id)
       ? { kind: "guild", guildId: params.guild_id }
       : fail(403, 50001, "Missing Access");
   };

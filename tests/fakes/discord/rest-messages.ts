@@ -80,7 +80,7 @@ export function messageRoutes(deps: RestDeps): RouteSpec[] {
           message_id: messageId,
           ...(channel.guild_id ? { guild_id: channel.guild_id } : {}),
           ...(add && channel.guild_id
-            ? { member: memberObject(world, world.botUser, { withUser: true }) }
+            ? { member: memberObject(world, world.botUser, { withUser: true, guildId: channel.guild_id }) }
             : {}),
           ...(add ? { message_author_id: stored.wire.author.id } : {}),
           emoji: { id: null, name: emoji },
@@ -198,7 +198,10 @@ export function messageRoutes(deps: RestDeps): RouteSpec[] {
           {
             channel_id: channel.id,
             ...(channel.guild_id
-              ? { guild_id: channel.guild_id, member: memberObject(world, world.botUser, { withUser: true }) }
+              ? {
+                  guild_id: channel.guild_id,
+                  member: memberObject(world, world.botUser, { withUser: true, guildId: channel.guild_id }),
+                }
               : {}),
             user_id: world.botUser.id,
             timestamp: Math.floor(typing.at / 1000),

@@ -10,6 +10,7 @@ import { applicationObject, channelObject, guildCreateObject, memberObject, user
 import type { Snowflakes } from "./protocol.ts";
 import type { Recorder } from "./recorder.ts";
 import type { RouteSpec } from "./rest.ts";
+import type { FakeGuild } from "./types.ts";
 import { type Answer, fail, invalidFormBody, ok, str, unknownChannel } from "./wire.ts";
 import type { World } from "./world.ts";
 
@@ -21,6 +22,7 @@ export interface RestDeps {
   messages: MessageStore;
   interactions: InteractionStore;
   gateway: GatewayServer;
+  maxConcurrency: number;
 }
 
 const SESSION_STARTS_PER_DAY = 1_000;
@@ -44,7 +46,7 @@ export function metaRoutes(deps: RestDeps): RouteSpec[] {
             total: SESSION_STARTS_PER_DAY,
             remaining: Math.max(0, SESSION_STARTS_PER_DAY - recorder.identifies.length),
             reset_after: DAY_MS,
-            max_concurrency: 1,
+            max_concurrency: deps.maxConcurrency,
           },
         }),
     },
@@ -78,17 +80,21 @@ export function metaRoutes(deps: RestDeps): RouteSpec[] {
       name: "GET /guilds/{guild_id}",
       auth: "bot",
       handle: ({ params, query }) => {
-        if (params.guild_id !== world.guild.id) return unknownGuild();
-        return ok(restGuild(world, query.get("with_counts") === "true"));
+        const guild = world.guildOf(params.guild_id);
+        if (!guild) return unknownGuild();
+        return ok(restGuild(world, guild, query.get("with_counts") === "true"));
       },
     },
     {
       name: "GET /guilds/{guild_id}/members/{user_id}",
       auth: "bot",
       handle: ({ params }): Answer => {
-        if (params.guild_id !== world.guild.id) return unknownGuild();
+        const guild = world.guildOf(params.guild_id);
+        if (!guild) return unknownGuild();
         const user = world.users.get(params.user_id ?? "");
-        return user ? ok(memberObject(world, user, { withUser: true })) : fail(404, 10007, "Unknown Member");
+        return user
+          ? ok(memberObject(world, user, { withUser: true, guildId: guild.id }))
+          : fail(404, 10007, "Unknown Member");
       },
     },
     {
@@ -103,7 +109,7 @@ export function metaRoutes(deps: RestDeps): RouteSpec[] {
 }
 
 /** The REST guild object: GUILD_CREATE without the gateway-only lists. */
-function restGuild(world: World, withCounts: boolean): Record<string, unknown> {
+function restGuild(world: World, guild: FakeGuild, withCounts: boolean): Record<string, unknown> {
   const {
     channels: _channels,
     threads: _threads,
@@ -120,9 +126,9 @@ function restGuild(world: World, withCounts: boolean): Record<string, unknown> {
     soundboard_sounds: _sounds,
     embedded_activities: _activities,
     activity_instances: _instances,
-    ...guild
-  } = guildCreateObject(world);
+    ...rest
+  } = guildCreateObject(world, guild);
   return withCounts
-    ? { ...guild, approximate_member_count: memberCount, approximate_presence_count: 0 }
-    : guild;
+    ? { ...rest, approximate_member_count: memberCount, approximate_presence_count: 0 }
+    : rest;
 }

@@ -19,6 +19,12 @@ export interface FakeDiscordOptions {
   interactionDeadlineMs?: number;
   /** Largest upload per request (Discord: 10 MiB for a guild without boosts). */
   maxUploadBytes?: number;
+  /**
+   * `GET /gateway/bot`'s `session_start_limit.max_concurrency`: shards whose `id % n` differ may
+   * IDENTIFY together (Discord: 1, more for large bots); with 1, discord.js waits 5 s between one
+   * client's shards.
+   */
+  maxConcurrency?: number;
   /** The per-route bucket every answer reports in its `X-RateLimit-*` headers, and enforces. */
   routeLimit?: { limit: number; windowMs: number };
   botUsername?: string;
@@ -333,6 +339,14 @@ export interface ThreadInput {
   messageId?: string;
   owner?: FakeUser;
   private?: boolean;
+}
+
+export interface GuildInput {
+  name?: string;
+  /** The name of the guild's one text channel. */
+  channelName?: string;
+  /** Put the guild on shard `id` of `count`: its id then satisfies `(id >> 22) % count === shard id`. */
+  shard?: { id: number; count: number };
 }
 
 /** Named events (noun-then-verb) the fake emits as its state changes; `change` follows each. */

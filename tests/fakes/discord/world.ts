@@ -1,9 +1,10 @@
 /**
- * Who and where: the bot and its application, the fixture guild with its text channel, the
- * users (all guild members), threads and DM channels. Tests add to it; payload builders and
- * routes read it.
+ * Who and where: the bot and its application, the fixture guild with its text channel (and any
+ * further guilds a test adds, for sharding), the users (members of every guild), threads and
+ * DM channels. Tests add to it; payload builders and routes read it.
  */
 import { ChannelType, type Snowflakes, snowflakeTime } from "./protocol.ts";
+import type { Shard } from "./shards.ts";
 import type { FakeApplication, FakeChannel, FakeGuild, FakeRole, FakeUser } from "./types.ts";
 import { isoTime } from "./wire.ts";
 
@@ -26,11 +27,14 @@ export interface WorldOptions {
 export class World {
   readonly botUser: FakeUser;
   readonly application: FakeApplication;
+  /** The fixture guild; the roles tests make live here. */
   readonly guild: FakeGuild;
+  /** Every guild the bot is in, the fixture guild first. */
+  readonly guilds: FakeGuild[] = [];
   readonly channel: FakeChannel;
   /** The default author of users' messages and commands. */
   readonly user: FakeUser;
-  /** The managed role Discord gives a bot in each guild it joins. */
+  /** The managed role Discord gives a bot in each guild it joins: the fixture guild's. */
   readonly botRoleId: string;
   readonly users = new Map<string, FakeUser>();
   readonly channels = new Map<string, FakeChannel>();
@@ -39,6 +43,8 @@ export class World {
   readonly roles: FakeRole[] = [];
   private readonly joinedAt = new Map<string, string>();
   private readonly memberRoles = new Map<string, string[]>();
+  /** Guild id → the bot's managed role there. */
+  private readonly botRoles = new Map<string, string>();
 
   constructor(
     private readonly ids: Snowflakes,
@@ -47,8 +53,8 @@ export class World {
     const owner = this.addUser({ username: "owner" });
     this.botUser = this.addUser({ username: names.botUsername, bot: true });
     this.application = { id: this.botUser.id, name: names.botUsername, flags: names.applicationFlags };
-    this.guild = { id: ids.next(), name: names.guildName, owner_id: owner.id };
-    this.botRoleId = ids.next();
+    this.guild = this.putGuild({ id: ids.next(), name: names.guildName, owner_id: owner.id });
+    this.botRoleId = this.botRoleIn(this.guild.id);
     this.channel = this.addTextChannel(names.channelName);
     this.user = this.addUser({ username: "alice", globalName: "Alice" });
   }
@@ -67,13 +73,39 @@ export class World {
     return user;
   }
 
-  addTextChannel(name: string): FakeChannel {
+  /**
+   * Another guild the bot is in, owned by the fixture guild's owner, with one text channel;
+   * with `shard`, its id lands on that shard (`(id >> 22) % count`) as a sharding test needs.
+   */
+  addGuild(name: string, channelName: string, shard?: Shard): { guild: FakeGuild; channel: FakeChannel } {
+    const id = shard ? this.ids.nextOnShard(shard.id, shard.count) : this.ids.next();
+    const guild = this.putGuild({ id, name, owner_id: this.guild.owner_id });
+    return { guild, channel: this.addTextChannel(channelName, guild) };
+  }
+
+  guildOf(id: string | undefined): FakeGuild | undefined {
+    return this.guilds.find((guild) => guild.id === id);
+  }
+
+  /** The guild's first text channel, where Discord posts its system messages. */
+  systemChannelOf(guild: FakeGuild): FakeChannel | undefined {
+    return [...this.channels.values()].find(
+      (channel) => channel.guild_id === guild.id && channel.type === ChannelType.GuildText,
+    );
+  }
+
+  /** The bot's managed role in a guild (the fixture guild's for an id the world does not know). */
+  botRoleIn(guildId: string): string {
+    return this.botRoles.get(guildId) ?? this.botRoles.get(this.guild.id) ?? "";
+  }
+
+  addTextChannel(name: string, guild: FakeGuild = this.guild): FakeChannel {
     return this.put(
       {
         id: this.ids.next(),
         type: ChannelType.GuildText,
         name,
-        guild_id: this.guild.id,
+        guild_id: guild.id,
         parent_id: undefined,
         recipient_id: undefined,
         owner_id: undefined,
@@ -96,7 +128,7 @@ export class World {
         id: options.id ?? this.ids.next(),
         type: options.private ? ChannelType.PrivateThread : ChannelType.PublicThread,
         name: options.name,
-        guild_id: this.guild.id,
+        guild_id: options.parent.guild_id,
         parent_id: options.parent.id,
         recipient_id: undefined,
         owner_id: options.owner.id,
@@ -141,9 +173,10 @@ export class World {
     return this.joinedAt.get(userId) ?? isoTime(snowflakeTime(this.guild.id));
   }
 
-  /** A member's role ids, as Discord lists them: `@everyone` is implied, never listed. */
-  rolesOf(userId: string): string[] {
-    return userId === this.botUser.id ? [this.botRoleId] : [...(this.memberRoles.get(userId) ?? [])];
+  /** A member's role ids in a guild, as Discord lists them: `@everyone` is implied, never listed. */
+  rolesOf(userId: string, guildId: string = this.guild.id): string[] {
+    if (userId === this.botUser.id) return [this.botRoleIn(guildId)];
+    return guildId === this.guild.id ? [...(this.memberRoles.get(userId) ?? [])] : [];
   }
 
   addRole(name: string): FakeRole {
@@ -155,6 +188,12 @@ export class World {
   giveRole(userId: string, roleId: string): void {
     const roles = this.memberRoles.get(userId) ?? [];
     if (!roles.includes(roleId)) this.memberRoles.set(userId, [...roles, roleId]);
+  }
+
+  private putGuild(guild: FakeGuild): FakeGuild {
+    this.guilds.push(guild);
+    this.botRoles.set(guild.id, this.ids.next());
+    return guild;
   }
 
   private put(channel: FakeChannel, autoArchiveDuration: number): FakeChannel {
