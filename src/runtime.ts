@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { openSandbox } from "./sandbox/open-sandbox.ts";
 import type { SandboxManager } from "./sandbox/session-manager.ts";
+import { describeDatabase } from "./store/database-config.ts";
 import { openStore } from "./store/open-store.ts";
 import { prepareDataDir } from "./store/private-files.ts";
 import type { Store } from "./store/types.ts";
@@ -73,6 +74,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
         version: botVersion(),
         startedAt: Date.now(),
         platforms: () => platforms,
+        database: describeDatabase(config),
         sandbox: () => {
           const { admission } = sandbox;
           return {

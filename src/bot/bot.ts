@@ -345,6 +345,7 @@ export class Bot implements MessageHandler {
             source: this.options.status ?? null,
             store,
             model: this.options.model?.name ?? null,
+            replicaId: this.replicaId,
             prices: (this.options.usage ?? NO_USAGE_LIMITS).prices,
             now: this.now(),
           }),

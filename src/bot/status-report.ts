@@ -10,6 +10,7 @@ import { sumRequests } from "../usage/totals.ts";
 import type { UsagePrices } from "../usage/usage-config.ts";
 import { estimateCost } from "../usage/usage-report.ts";
 import { formatCount, formatSeconds } from "../usage/usage-text.ts";
+import { REPLICA_ALIVE_WITHIN_MS } from "./replica-presence.ts";
 
 export interface SandboxStatus {
   live: number;
@@ -27,6 +28,17 @@ export interface StatusSource {
   platforms(): readonly string[];
   /** Null where the sandbox cannot tell (a test's scripted sandbox). */
   sandbox(): SandboxStatus | null;
+  /** Where the state is kept (describeDatabase), without credentials; absent where unknown. */
+  database?: string;
+}
+
+/** Where the state is kept, and the bot processes sharing it. */
+export interface StateStatus {
+  database: string;
+  /** Replicas heard from lately, this one included. */
+  replicasAlive: number;
+  /** This process's replica id. */
+  replicaId: string;
 }
 
 export interface StatusFacts {
@@ -36,6 +48,8 @@ export interface StatusFacts {
   /** Null when no model is configured. */
   model: string | null;
   sandbox: SandboxStatus | null;
+  /** Null where the source does not say where the state is. */
+  state: StateStatus | null;
   today: UsageTotals;
   /** Distinct people behind today's requests. */
   people: number;
@@ -60,7 +74,14 @@ export function statusText(facts: StatusFacts): string {
       (cost === null
         ? "cost unknown (set PRICE_INPUT_PER_MILLION and PRICE_OUTPUT_PER_MILLION)."
         : `about $${cost.toFixed(2)}.`),
+    ...(facts.state ? [stateLine(facts.state)] : []),
   ].join("\n");
+}
+
+/** One process says only where its state is; replicas also say how many are alive, and which this is. */
+function stateLine(state: StateStatus): string {
+  if (state.replicasAlive <= 1) return `• State: ${state.database}.`;
+  return `• State: ${state.database}, shared by ${state.replicasAlive} bot processes (this one is ${state.replicaId.slice(0, 8)}).`;
 }
 
 function uptime(ms: number): string {
@@ -76,19 +97,29 @@ function uptime(ms: number): string {
 /** Gathers today's figures from the store and words the answer. */
 export async function statusReport(input: {
   source: StatusSource | null;
-  store: Pick<Store, "listRequestUsage">;
+  store: Pick<Store, "listRequestUsage" | "listReplicas">;
   model: string | null;
+  replicaId: string;
   prices: UsagePrices | null;
   now: number;
 }): Promise<string> {
   const { source, now } = input;
   const rows = await input.store.listRequestUsage({ since: utcDayStart(now), until: now + 1 });
+  const database = source?.database;
+  const state = database
+    ? {
+        database,
+        replicasAlive: (await input.store.listReplicas(REPLICA_ALIVE_WITHIN_MS)).length,
+        replicaId: input.replicaId,
+      }
+    : null;
   return statusText({
     version: source?.version ?? "(version unknown)",
     uptimeMs: source ? now - source.startedAt : 0,
     platforms: source?.platforms() ?? [],
     model: input.model,
     sandbox: source?.sandbox() ?? null,
+    state,
     today: sumRequests(rows),
     people: new Set(rows.map((row) => `${row.platform}:${row.userId}`)).size,
     prices: input.prices,

@@ -8,7 +8,8 @@
  */
 import type pg from "pg";
 import type { OpenRequestRow } from "./open-request-rows.ts";
-import type { ConversationTurn } from "./types.ts";
+import { type ReplicaRow, toReplica } from "./replica-rows.ts";
+import type { ConversationTurn, ReplicaRecord } from "./types.ts";
 
 type Query = <Row extends pg.QueryResultRow>(text: string, values: readonly unknown[]) => Promise<Row[]>;
 
@@ -28,6 +29,14 @@ export async function heartbeat(query: Query, id: string, now: number): Promise<
 
 export async function removeReplica(query: Query, id: string): Promise<void> {
   await query("DELETE FROM replicas WHERE id = $1", [id]);
+}
+
+export async function liveReplicas(query: Query, alive: number): Promise<ReplicaRecord[]> {
+  const rows = await query<ReplicaRow>(
+    "SELECT * FROM replicas WHERE heartbeat_at >= $1 ORDER BY started_at, id",
+    [alive],
+  );
+  return rows.map(toReplica);
 }
 
 export async function claimOrphans(query: Query, id: string, alive: number): Promise<OpenRequestRow[]> {

@@ -27,6 +27,7 @@ import type {
   ConversationRecord,
   ConversationTurn,
   OpenRequest,
+  ReplicaRecord,
   RequestUsageEnd,
   RequestUsageRecord,
   RequestUsageStart,
@@ -340,6 +341,10 @@ export class PostgresStore implements Store {
 
   async removeReplica(id: string): Promise<void> {
     await replicas.removeReplica(this.#query("unregister this bot process"), id);
+  }
+
+  async listReplicas(aliveWithinMs: number): Promise<ReplicaRecord[]> {
+    return replicas.liveReplicas(this.#query("list the bot's processes"), this.#now() - aliveWithinMs);
   }
 
   async claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]> {

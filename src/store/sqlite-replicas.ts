@@ -5,6 +5,7 @@
  */
 import type Database from "better-sqlite3";
 import type { OpenRequestRow } from "./open-request-rows.ts";
+import type { ReplicaRow } from "./replica-rows.ts";
 import type { ConversationTurn } from "./types.ts";
 
 /** Replicas heard from since @alive. */
@@ -20,6 +21,9 @@ export function prepareReplicaStatements(db: Database.Database) {
        ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
     ),
     remove: db.prepare<{ id: string }>("DELETE FROM replicas WHERE id = @id"),
+    live: db.prepare<{ alive: number }, ReplicaRow>(
+      "SELECT * FROM replicas WHERE heartbeat_at >= @alive ORDER BY started_at, id",
+    ),
     claimOrphans: db.prepare<{ id: string; alive: number }, OpenRequestRow>(
       `UPDATE open_requests SET owner = @id
        WHERE (owner IS NULL OR owner NOT IN (${LIVE})) AND owner IS NOT @id RETURNING *`,

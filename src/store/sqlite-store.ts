@@ -10,6 +10,7 @@ import { toConversation, toStoredMessages } from "./message-rows.ts";
 import { migrate } from "./migrations.ts";
 import { openRequestParams, toOpenRequest } from "./open-request-rows.ts";
 import { preparePrivateDatabase } from "./private-files.ts";
+import { toReplica } from "./replica-rows.ts";
 import { type OpenRequestStatements, prepareOpenRequestStatements } from "./sqlite-open-requests.ts";
 import { prepareReplicaStatements, type ReplicaStatements } from "./sqlite-replicas.ts";
 import { prepareStatements, type Statements } from "./sqlite-statements.ts";
@@ -19,6 +20,7 @@ import type {
   ConversationRecord,
   ConversationTurn,
   OpenRequest,
+  ReplicaRecord,
   RequestUsageEnd,
   RequestUsageRecord,
   RequestUsageStart,
@@ -226,6 +228,11 @@ export class SqliteStore implements Store {
 
   async removeReplica(id: string): Promise<void> {
     this.#use("unregister this bot process", () => this.#replicas.remove.run({ id }));
+  }
+
+  async listReplicas(aliveWithinMs: number): Promise<ReplicaRecord[]> {
+    const alive = this.#now() - aliveWithinMs;
+    return this.#use("list the bot's processes", () => this.#replicas.live.all({ alive })).map(toReplica);
   }
 
   async claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]> {

@@ -126,6 +126,13 @@ export interface ConversationTurn {
   receivedAt: number;
 }
 
+/** A bot process that shares the store, as its heartbeats show it. */
+export interface ReplicaRecord {
+  id: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
 export interface Store {
   /** Creates the conversation if needed and appends messages after the last one, atomically. */
   appendMessages(conversationKey: string, messages: ConversationMessage[]): Promise<void>;
@@ -172,6 +179,8 @@ export interface Store {
   heartbeatReplica(id: string): Promise<void>;
   /** A replica that stops cleanly leaves at once, so the others take over what it left. */
   removeReplica(id: string): Promise<void>;
+  /** The replicas heard from within `aliveWithinMs`, oldest first. */
+  listReplicas(aliveWithinMs: number): Promise<ReplicaRecord[]>;
   /**
    * Takes over the open requests of replicas that are gone (no heartbeat within `aliveWithinMs`),
    * and returns them: each is handed to exactly one live replica, which answers it.

@@ -46,6 +46,19 @@ export function describeReplicaContract(
       expect(owners).toContainEqual(["r2", "b"]);
     });
 
+    it("lists the replicas heard from lately, oldest first", async () => {
+      const store = await openStore();
+      await store.registerReplica("first", { exclusive: false });
+      advance(1);
+      await store.registerReplica("second", { exclusive: false });
+      expect((await store.listReplicas(ALIVE_MS)).map((replica) => replica.id)).toEqual(["first", "second"]);
+      advance(ALIVE_MS);
+      await store.heartbeatReplica("second");
+      expect(await store.listReplicas(ALIVE_MS)).toMatchObject([
+        { id: "second", heartbeatAt: expect.any(Number) },
+      ]);
+    });
+
     it("forgets every other replica for an exclusive store, and lets one leave at once", async () => {
       const store = await openStore();
       await store.registerReplica("old", { exclusive: false });

@@ -77,6 +77,7 @@ describe("the status command", () => {
       platforms: ["web"],
       model: null,
       sandbox: null,
+      state: null,
       today: zeroTotals(),
       people: 0,
       prices: null,
@@ -88,6 +89,35 @@ describe("the status command", () => {
         "• Sandboxes: not reported by this sandbox.",
         "• Today (UTC): 0 requests from 0 people, 0 model tokens (0 in, 0 out), 0 code runs, 0 s of sandbox time, cost unknown (set PRICE_INPUT_PER_MILLION and PRICE_OUTPUT_PER_MILLION).",
       ].join("\n"),
+    );
+  });
+
+  it("says where the state is, and how many bot processes share it", () => {
+    const facts = {
+      version: "0.1.0",
+      uptimeMs: 0,
+      platforms: ["slack"],
+      model: null,
+      sandbox: null,
+      today: zeroTotals(),
+      people: 0,
+      prices: null,
+    };
+    const alone = statusText({
+      ...facts,
+      state: { database: "SQLite at /data/bot.sqlite", replicasAlive: 1, replicaId: "r" },
+    });
+    expect(alone.split("\n").at(-1)).toBe("• State: SQLite at /data/bot.sqlite.");
+    const shared = statusText({
+      ...facts,
+      state: {
+        database: "PostgreSQL at postgres://bot@db:5432/bot",
+        replicasAlive: 3,
+        replicaId: "1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809",
+      },
+    });
+    expect(shared.split("\n").at(-1)).toBe(
+      "• State: PostgreSQL at postgres://bot@db:5432/bot, shared by 3 bot processes (this one is 1a2b3c4d).",
     );
   });
 });
