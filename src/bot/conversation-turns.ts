@@ -29,7 +29,7 @@ export class ConversationTurns {
   private lastArrival = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, "takeConversationTurn" | "releaseConversationTurn">,
     private readonly replicaId: string,
     private readonly now: () => number,
     private readonly aliveWithinMs: number = REPLICA_ALIVE_WITHIN_MS,

@@ -123,6 +123,38 @@ describe("replicas taking turns on one conversation", () => {
     release();
     await first;
   }, 60_000);
+
+  it("lets a request waiting for another replica be cancelled: it never runs", async () => {
+    const [a, b] = await replicas(2);
+    if (!a || !b) throw new Error("two replicas expected");
+    const holding = deferred();
+    const release = deferred();
+    a.sandbox.script("hold()", async () => {
+      holding.resolve();
+      await release.promise;
+      return { stdout: "held\n" };
+    });
+    const never = b.sandbox.script("print('never')", () => ({ stdout: "never\n" }));
+    const first = a.bot.handle(message("hold()"), () => undefined, PLAIN_MARKDOWN);
+    await holding.promise;
+    const queued = deferred();
+    const events: ReplyEvent[] = [];
+    const waiting = b.bot.handle(
+      message("print('never')"),
+      (event) => {
+        events.push(event);
+        if (event.type === "status" && event.status === "queued") queued.resolve();
+      },
+      PLAIN_MARKDOWN,
+    );
+    await queued.promise;
+    expect(b.bot.cancel(message("").conversation)).toBe(true);
+    await waiting;
+    expect(events).toContainEqual({ type: "error", code: "cancelled", text: "The request was cancelled." });
+    release.resolve();
+    await first;
+    expect(never.calls).toEqual([]);
+  }, 60_000);
 });
 
 function deferred(): { promise: Promise<void>; resolve(): void } {
