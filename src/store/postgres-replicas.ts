@@ -6,12 +6,11 @@
  * - takeTurn is one upsert after the order check: of two replicas taking a free turn at once, one
  *   inserts and the other finds it held by a live replica.
  */
-import type pg from "pg";
+
 import type { OpenRequestRow } from "./open-request-rows.ts";
+import type { PostgresQuery as Query } from "./postgres-query.ts";
 import { type ReplicaRow, toReplica } from "./replica-rows.ts";
 import type { ConversationTurn, ReplicaRecord } from "./types.ts";
-
-type Query = <Row extends pg.QueryResultRow>(text: string, values: readonly unknown[]) => Promise<Row[]>;
 
 const LIVE = (alive: string) => `SELECT id FROM replicas WHERE heartbeat_at >= ${alive}`;
 

@@ -22,6 +22,7 @@ import { type OpenRequestRow, openRequestParams, toOpenRequest } from "./open-re
 import { describeDatabaseUrl, toPostgresStoreError } from "./postgres-errors.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
 import * as replicas from "./postgres-replicas.ts";
+import * as usage from "./postgres-usage.ts";
 import type {
   ConversationMessage,
   ConversationRecord,
@@ -37,17 +38,6 @@ import type {
   UsageFilter,
   UsageTotals,
 } from "./types.ts";
-import {
-  endParams,
-  filterParams,
-  type SumRow,
-  startParams,
-  toTotals,
-  toUsageRecord,
-  USAGE_COUNTERS,
-  USAGE_SUMS,
-  type UsageRow,
-} from "./usage-rows.ts";
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database, with libpq's query options (sslmode, ...). */
@@ -67,8 +57,6 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 const INT8_OID = 20;
 const CONVERSATION_COLUMNS = `key, platform, created_at, updated_at,
   (SELECT COUNT(*) FROM messages m WHERE m.conversation_key = c.key) AS count`;
-const USAGE_WHERE = `started_at >= $1 AND ($2::BIGINT IS NULL OR started_at < $2)
-  AND ($3::TEXT IS NULL OR platform = $3) AND ($4::TEXT IS NULL OR user_id = $4)`;
 
 /** Epoch milliseconds and counts are BIGINT, which pg returns as strings; every one fits a double. */
 function integerTypes(): pg.CustomTypesConfig {
@@ -255,46 +243,19 @@ export class PostgresStore implements Store {
   }
 
   async startRequestUsage(start: RequestUsageStart): Promise<void> {
-    await this.#rows(
-      "record a request's start",
-      `INSERT INTO request_usage (id, platform, user_id, user_name, conversation_key, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      startParams(start),
-    );
+    await usage.start(this.#query("record a request's start"), start);
   }
 
   async finishRequestUsage(id: string, end: RequestUsageEnd): Promise<void> {
-    const params = endParams(id, end);
-    const counters = USAGE_COUNTERS.map((column, index) => `${column} = $${index + 5}`).join(", ");
-    await this.#rows(
-      "record a request's usage",
-      `UPDATE request_usage SET finished_at = $2, outcome = $3, model = $4, ${counters} WHERE id = $1`,
-      [
-        params.id,
-        params.finished_at,
-        params.outcome,
-        params.model,
-        ...USAGE_COUNTERS.map((column) => params[column]),
-      ],
-    );
+    await usage.finish(this.#query("record a request's usage"), id, end);
   }
 
   async listRequestUsage(filter: UsageFilter): Promise<RequestUsageRecord[]> {
-    const rows = await this.#rows<UsageRow>(
-      "read usage",
-      `SELECT * FROM request_usage WHERE ${USAGE_WHERE} ORDER BY started_at, arrival`,
-      usageFilterValues(filter),
-    );
-    return rows.map(toUsageRecord);
+    return usage.list(this.#query("read usage"), filter);
   }
 
   async sumUsage(filter: UsageFilter): Promise<UsageTotals> {
-    const [row] = await this.#rows<SumRow>(
-      "sum usage",
-      `SELECT ${USAGE_SUMS} FROM request_usage WHERE ${USAGE_WHERE}`,
-      usageFilterValues(filter),
-    );
-    return toTotals(row);
+    return usage.sum(this.#query("sum usage"), filter);
   }
 
   async openRequest(request: OpenRequest): Promise<void> {
@@ -427,9 +388,4 @@ export class PostgresStore implements Store {
       throw new FatalError("store-closed", `Cannot ${operation}: the store at ${this.#where} is closed.`);
     }
   }
-}
-
-function usageFilterValues(filter: UsageFilter): unknown[] {
-  const params = filterParams(filter);
-  return [params.since, params.until, params.platform, params.user_id];
 }
