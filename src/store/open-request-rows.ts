@@ -47,3 +47,8 @@ function parseAddress(text: string): ReplyAddress {
   );
   return Object.fromEntries(entries);
 }
+
+/** Oldest first, as listOpenRequests orders them: an UPDATE ... RETURNING has no ORDER BY of its own. */
+export function toOpenRequestsOldestFirst(rows: readonly OpenRequestRow[]): OpenRequest[] {
+  return rows.map(toOpenRequest).sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+}

@@ -18,7 +18,12 @@ import {
   toConversation,
   toStoredMessages,
 } from "./message-rows.ts";
-import { type OpenRequestRow, openRequestParams, toOpenRequest } from "./open-request-rows.ts";
+import {
+  type OpenRequestRow,
+  openRequestParams,
+  toOpenRequest,
+  toOpenRequestsOldestFirst,
+} from "./open-request-rows.ts";
 import { describeDatabaseUrl, toPostgresStoreError } from "./postgres-errors.ts";
 import { migratePostgres } from "./postgres-migrations.ts";
 import * as replicas from "./postgres-replicas.ts";
@@ -311,7 +316,7 @@ export class PostgresStore implements Store {
   async claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]> {
     const query = this.#query("take over requests left open");
     const rows = await replicas.claimOrphans(query, replicaId, this.#now() - aliveWithinMs);
-    return rows.map(toOpenRequest).sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+    return toOpenRequestsOldestFirst(rows);
   }
 
   async takeConversationTurn(turn: ConversationTurn, aliveWithinMs: number): Promise<boolean> {

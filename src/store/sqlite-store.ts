@@ -8,7 +8,7 @@ import { asBotError, type BotError, errorMessage, FatalError, RetryableError } f
 import type { Logger } from "../logger.ts";
 import { toConversation, toStoredMessages } from "./message-rows.ts";
 import { migrate } from "./migrations.ts";
-import { openRequestParams, toOpenRequest } from "./open-request-rows.ts";
+import { openRequestParams, toOpenRequest, toOpenRequestsOldestFirst } from "./open-request-rows.ts";
 import { preparePrivateDatabase } from "./private-files.ts";
 import { toReplica } from "./replica-rows.ts";
 import { type OpenRequestStatements, prepareOpenRequestStatements } from "./sqlite-open-requests.ts";
@@ -237,11 +237,11 @@ export class SqliteStore implements Store {
 
   async claimOrphanedRequests(replicaId: string, aliveWithinMs: number): Promise<OpenRequest[]> {
     const alive = this.#now() - aliveWithinMs;
-    return this.#use("take over requests left open", () =>
-      this.#replicas.claimOrphans.all({ id: replicaId, alive }),
-    )
-      .map(toOpenRequest)
-      .sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+    return toOpenRequestsOldestFirst(
+      this.#use("take over requests left open", () =>
+        this.#replicas.claimOrphans.all({ id: replicaId, alive }),
+      ),
+    );
   }
 
   async takeConversationTurn(turn: ConversationTurn, aliveWithinMs: number): Promise<boolean> {
