@@ -68,6 +68,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       agent: config.agent,
       modelSeesImages: config.model.supportsImages,
       followThreads: config.followThreads,
+      sharedStore: config.postgres !== null,
       usage: config.usage,
       access,
       status: {

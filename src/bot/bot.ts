@@ -57,6 +57,8 @@ export interface BotOptions {
   now?: () => number;
   /** This process among the bot's replicas on one store; a new random id when absent. */
   replicaId?: string;
+  /** Other bot processes use the store too (PostgreSQL): conversations take turns in it. */
+  sharedStore?: boolean;
 }
 
 export class Bot implements MessageHandler {
@@ -79,7 +81,8 @@ export class Bot implements MessageHandler {
     });
     this.replicaId = options.replicaId ?? randomUUID();
     this.openRequests = new OpenRequests(options.store, () => this.now(), this.replicaId);
-    this.turns = new ConversationTurns(options.store, this.replicaId, () => this.now());
+    const shared = options.sharedStore ?? false;
+    this.turns = new ConversationTurns(options.store, this.replicaId, () => this.now(), shared);
     this.agent = options.model
       ? new Agent({
           model: options.model,

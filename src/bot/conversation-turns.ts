@@ -18,6 +18,9 @@ export interface HeldTurn {
   release(): Promise<void>;
 }
 
+/** A turn the store was not asked for: nothing to give back. */
+const NOT_HELD: HeldTurn = { release: async () => undefined };
+
 export interface TurnWait {
   signal: AbortSignal;
   /** Called once, when the request first has to wait. */
@@ -32,6 +35,8 @@ export class ConversationTurns {
     private readonly store: Pick<Store, "takeConversationTurn" | "releaseConversationTurn">,
     private readonly replicaId: string,
     private readonly now: () => number,
+    /** False when no other process uses the store (SQLite): the local queue is the whole order. */
+    private readonly shared: boolean,
     private readonly aliveWithinMs: number = REPLICA_ALIVE_WITHIN_MS,
   ) {}
 
@@ -47,6 +52,7 @@ export class ConversationTurns {
    * (this process's own queue still keeps its conversations in order).
    */
   async take(conversationKey: string, arrival: Arrival, wait: TurnWait): Promise<HeldTurn> {
+    if (!this.shared) return NOT_HELD;
     const { signal, onWait, log } = wait;
     const turn: ConversationTurn = {
       conversationKey,
@@ -62,7 +68,7 @@ export class ConversationTurns {
         taken = await this.store.takeConversationTurn(turn, this.aliveWithinMs);
       } catch (error) {
         log.warn({ err: error }, "could not take the conversation's turn; running without it");
-        return { release: async () => undefined };
+        return NOT_HELD;
       }
       if (taken) {
         if (waited) log.info("the conversation's turn came after another replica's request");

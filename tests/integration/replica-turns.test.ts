@@ -43,7 +43,7 @@ async function replicas(count: number): Promise<Replica[]> {
       const replicaId = `replica-${index}`;
       await store.registerReplica(replicaId, { exclusive: false });
       const sandbox = new FakeSandbox();
-      const bot = modelLessBot({ store, sandbox, replicaId });
+      const bot = modelLessBot({ store, sandbox, replicaId, sharedStore: true });
       return { bot, sandbox };
     }),
   );

@@ -11,7 +11,7 @@ type TurnStore = Pick<Store, "takeConversationTurn" | "releaseConversationTurn">
 
 function turns(store: TurnStore): ConversationTurns {
   let now = 1_000;
-  return new ConversationTurns(store, "replica-a", () => now++);
+  return new ConversationTurns(store, "replica-a", () => now++, true);
 }
 
 describe("ConversationTurns", () => {
@@ -20,7 +20,7 @@ describe("ConversationTurns", () => {
       takeConversationTurn: async () => true,
       releaseConversationTurn: async () => undefined,
     };
-    const frozen = new ConversationTurns(store, "replica-a", () => 5_000);
+    const frozen = new ConversationTurns(store, "replica-a", () => 5_000, true);
     const stamps = [frozen.arrive(), frozen.arrive(), frozen.arrive()];
     expect(stamps.map((arrival) => arrival.receivedAt)).toEqual([5_000, 5_001, 5_002]);
     expect(new Set(stamps.map((arrival) => arrival.id)).size).toBe(3);
