@@ -155,9 +155,11 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   private async onMessage(handler: MessageHandler, message: Message): Promise<void> {
-    const client = this.client;
-    const botUserId = client?.user?.id;
-    if (!client || !botUserId) return;
+    // message.client, not this.client: discord.js hands over the messages that arrived while it
+    // waited for the guilds as soon as it is ready, before start() has got past `await ready`.
+    const client = message.client;
+    const botUserId = client.user?.id;
+    if (!botUserId) return;
     const parsed = parseDiscordMessage(messageView(message, botUserId), {
       botUserId,
       ignoreOtherBots: this.options.config.ignoreOtherBots,

@@ -4,6 +4,7 @@
  * FakeSandbox): what a server would see.
  */
 import { DiscordAdapter } from "../../adapters/discord/discord-adapter.ts";
+import type { DiscordConfig } from "../../adapters/discord/discord-config.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
@@ -17,6 +18,26 @@ export interface DiscordHarness {
   adapter: DiscordAdapter;
   driver: DiscordDriver;
   close(): Promise<void>;
+}
+
+/** A Discord adapter pointed at `discord`, with the tests' settings unless given. */
+export function fakeDiscordAdapter(
+  discord: FakeDiscord,
+  options: Partial<DiscordConfig> & { logger?: Logger } = {},
+): DiscordAdapter {
+  const { logger, ...config } = options;
+  return new DiscordAdapter({
+    config: {
+      token: discord.token,
+      apiUrl: discord.apiUrl,
+      guildId: null,
+      ignoreOtherBots: true,
+      uploadLimitBytes: 10 * 1024 * 1024,
+      ...config,
+    },
+    logger: logger ?? silentLogger(),
+    progressIntervalMs: 200,
+  });
 }
 
 export async function createDiscordHarness(
@@ -42,16 +63,10 @@ export async function createDiscordHarness(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
   });
-  const adapter = new DiscordAdapter({
-    config: {
-      token: discord.token,
-      apiUrl: discord.apiUrl,
-      guildId: options.guildCommands === false ? null : discord.guild.id,
-      ignoreOtherBots: true,
-      uploadLimitBytes: options.uploadLimitBytes ?? 10 * 1024 * 1024,
-    },
+  const adapter = fakeDiscordAdapter(discord, {
+    guildId: options.guildCommands === false ? null : discord.guild.id,
+    ...(options.uploadLimitBytes ? { uploadLimitBytes: options.uploadLimitBytes } : {}),
     logger: options.logger?.child({ platform: "discord" }) ?? silentLogger(),
-    progressIntervalMs: 200,
   });
   await adapter.start(bot.bot);
   return {

@@ -7,7 +7,7 @@
  * other replica never hears of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DiscordAdapter } from "../../adapters/discord/discord-adapter.ts";
+import type { DiscordAdapter } from "../../adapters/discord/discord-adapter.ts";
 import type { DiscordShards } from "../../adapters/discord/discord-shards.ts";
 import type { Bot } from "../../src/bot/bot.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -16,6 +16,7 @@ import type { FakeChannel, WireMessage } from "../fakes/discord/fake-discord.ts"
 import { FakeDiscord } from "../fakes/discord/fake-discord.ts";
 import { FakeSandbox } from "../fakes/sandbox/fake-sandbox.ts";
 import { collectingLogger } from "../helpers/collecting-logger.ts";
+import { fakeDiscordAdapter } from "../helpers/discord-harness.ts";
 import { modelLessBot } from "../helpers/model-less-bot.ts";
 import { TEST_LIMITS } from "../helpers/sandbox.ts";
 
@@ -44,18 +45,7 @@ async function startReplica(shards: DiscordShards): Promise<Replica> {
   // Both replicas can run both blocks: only the routing decides which one does.
   for (const { code, stdout } of BLOCKS) sandbox.script(code, () => ({ stdout: `${stdout}\n` }));
   const bot = modelLessBot({ store, sandbox });
-  const adapter = new DiscordAdapter({
-    config: {
-      token: discord.token,
-      apiUrl: discord.apiUrl,
-      guildId: null,
-      ignoreOtherBots: true,
-      uploadLimitBytes: 10 * 1024 * 1024,
-      shards,
-    },
-    logger,
-    progressIntervalMs: 200,
-  });
+  const adapter = fakeDiscordAdapter(discord, { shards, logger });
   const replica = { sandbox, store, bot, adapter, logLines: lines };
   replicas.push(replica);
   await adapter.start(bot);

@@ -312,6 +312,18 @@ export class FakeDiscord {
     this.parts.gateway.releaseConnections();
   }
 
+  /**
+   * Sessions that IDENTIFY from now on get READY but not yet their guilds' GUILD_CREATE, as when
+   * Discord is slow to load them; events for the guilds still reach them. Until `releaseGuilds`.
+   */
+  holdGuilds(): void {
+    this.parts.gateway.holdGuilds();
+  }
+
+  releaseGuilds(): void {
+    this.parts.gateway.releaseGuilds();
+  }
+
   /** Op 7 RECONNECT: the client should reconnect and RESUME. */
   reconnect(): void {
     this.parts.gateway.reconnect();

@@ -68,6 +68,8 @@ export class GatewayServer {
   private readonly sent: Array<{ t: string; d: unknown; flags: DispatchFlags }> = [];
   /** A network outage a test can start and end. */
   private readonly outage = new HeldConnections();
+  /** Guilds that are slow to load: READY lists them, their GUILD_CREATE waits (same hold and release). */
+  private readonly guildLoading = new HeldConnections();
 
   constructor(private readonly ctx: GatewayContext) {
     this.url = `${ctx.wsOrigin}${GATEWAY_PATH}`;
@@ -92,6 +94,15 @@ export class GatewayServer {
 
   releaseConnections(): void {
     this.outage.release();
+  }
+
+  /** After READY, the sessions' GUILD_CREATEs wait until `releaseGuilds`: a client still loading its guilds. */
+  holdGuilds(): void {
+    this.guildLoading.hold();
+  }
+
+  releaseGuilds(): void {
+    this.guildLoading.release();
   }
 
   /** Whether a session exists that a test's dispatch can reach (now or on resume). */
@@ -284,7 +295,9 @@ export class GatewayServer {
     );
     connection.live = true;
     if ((intents & Intent.Guilds) === 0) return;
-    for (const guild of guilds) this.push(session, "GUILD_CREATE", guildCreateObject(ctx.world, guild));
+    this.guildLoading.admit(() => {
+      for (const guild of guilds) this.push(session, "GUILD_CREATE", guildCreateObject(ctx.world, guild));
+    });
   }
 
   private identifyRefusal(
