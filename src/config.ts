@@ -42,6 +42,11 @@ export interface SandboxConfig {
   poolSize: number;
   /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
   retentionMs: number;
+  /**
+   * Where conversations' files and variables are kept between containers (SESSIONS_DIR, default
+   * DATA_DIR/sessions). Replicas share one folder, so any of them can resume any conversation.
+   */
+  keptFilesDir: string;
   debianMirror: string;
   /**
    * Which bot's sandboxes these are, in their labels: a bot adopts, cleans up and lists only its
@@ -203,7 +208,7 @@ function readDocker(read: EnvReader): DockerConnection {
   return { ...connection, protocol: "https", ca: pem("ca.pem"), cert: pem("cert.pem"), key: pem("key.pem") };
 }
 
-function readSandbox(read: EnvReader): SandboxConfig {
+function readSandbox(read: EnvReader, cwd: string, dataDir: string): SandboxConfig {
   const d = DEFAULT_LIMITS;
   const limits: SandboxLimits = {
     memoryMb: read.number("SANDBOX_MEMORY_MB", d.memoryMb, 128, 262_144),
@@ -234,6 +239,7 @@ function readSandbox(read: EnvReader): SandboxConfig {
     maxRunning: read.number("SANDBOX_MAX_RUNNING", 2 * availableParallelism(), 1, 10_000),
     poolSize: read.number("SANDBOX_POOL_SIZE", 2, 0, 100),
     retentionMs: read.number("SESSION_RETENTION_DAYS", 7, 0, 3650, false) * 86_400_000,
+    keptFilesDir: path.resolve(cwd, read.string("SESSIONS_DIR", path.join(dataDir, "sessions"))),
     debianMirror: read.string("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
     scope: readScope(read),
   };
@@ -309,7 +315,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databasePath: path.resolve(dataDir, read.string("DATABASE_PATH", "bot.sqlite")),
     postgres: readPostgresConfig(read),
     docker: readDocker(read),
-    sandbox: readSandbox(read),
+    sandbox: readSandbox(read, cwd, dataDir),
     model: readModel(read),
     agent: readAgent(read),
     followThreads: read.boolean("FOLLOW_THREADS", true),

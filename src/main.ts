@@ -5,6 +5,7 @@
  * sandboxes running so the next start adopts them with their state.
  */
 
+import { IdleSandboxReaper } from "./bot/idle-sandboxes.ts";
 import { answerInterruptedRequests } from "./bot/interrupted-requests.ts";
 import { ReplicaPresence } from "./bot/replica-presence.ts";
 import { ConfigError, loadDotEnv } from "./config.ts";
@@ -99,6 +100,11 @@ async function main(): Promise<number> {
     await answerInterruptedRequests(interrupted, answer);
     // And, with replicas, what one that dies leaves, whichever replica notices first.
     presence.watch((orphans) => answerInterruptedRequests(orphans, answer));
+    // Replicas hand every sandbox over after each request: the idle timeout is kept across them.
+    const idleReaper = config.postgres
+      ? new IdleSandboxReaper({ bot: runtime.bot, sandbox: runtime.sandbox, logger: botLogger })
+      : null;
+    idleReaper?.start();
     // The web chat's address is for a person to open: it goes to stdout, apart from the JSON logs.
     for (const adapter of adapters) {
       if (adapter.url) process.stdout.write(`Web chat: ${adapter.url}\n`);
@@ -109,6 +115,7 @@ async function main(): Promise<number> {
     });
     logger.info("stopping: requests in progress get 30 s to finish, then are cancelled");
     ops?.draining();
+    await idleReaper?.stop();
     await runtime.bot.stop(30_000);
     for (const adapter of adapters) await adapter.stop();
     await presence.leave();

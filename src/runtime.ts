@@ -2,9 +2,11 @@
  * Builds the bot from configuration: store, sandbox, model and core, in that order, and
  * takes them down in reverse. The long-running bot and the `ask` command share it.
  */
+import { randomUUID } from "node:crypto";
 import { createAccessGate } from "./access/access-gate.ts";
 import { type ChatModel, createChatModel } from "./agent/model-client.ts";
 import { Bot } from "./bot/bot.ts";
+import { REPLICA_ALIVE_WITHIN_MS } from "./bot/replica-presence.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { openSandbox } from "./sandbox/open-sandbox.ts";
@@ -41,9 +43,20 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
   const { logger } = options;
   prepareDataDir(config.dataDir, logger);
   const store = await openStore(config, logger.child({ component: "store" }));
+  const replicaId = randomUUID();
   try {
     const sandbox = await openSandbox(config, {
       scope: options.scope,
+      // Replicas share the engine's containers of the scope; each knows its pooled ones by id.
+      ...(config.postgres
+        ? {
+            replicas: {
+              id: replicaId,
+              alive: async () =>
+                new Set((await store.listReplicas(REPLICA_ALIVE_WITHIN_MS)).map((replica) => replica.id)),
+            },
+          }
+        : {}),
       logger: logger.child({ component: "sandbox" }),
       ...(options.onBuildProgress ? { onBuildProgress: options.onBuildProgress } : {}),
       ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
@@ -69,6 +82,7 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       modelSeesImages: config.model.supportsImages,
       followThreads: config.followThreads,
       sharedStore: config.postgres !== null,
+      replicaId,
       usage: config.usage,
       access,
       status: {

@@ -15,26 +15,23 @@ import type { ReplySink } from "../present/reply-events.ts";
 import { inRequest } from "../request-context.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { SandboxFile } from "../sandbox/types.ts";
-import type { ConversationMessage, Store, UsageOutcome } from "../store/types.ts";
+import type { Store, UsageOutcome } from "../store/types.ts";
 import type { RequestMeter } from "../usage/request-meter.ts";
 import { NO_USAGE_LIMITS, type UsageConfig } from "../usage/usage-config.ts";
 import { UsageGuard } from "../usage/usage-guard.ts";
 import type { MessageHandler } from "./adapter.ts";
-import { receiveAttachments } from "./attachment-intake.ts";
-import { runCommand } from "./bot-commands.ts";
 import type { BotObserver, RequestOutcome } from "./bot-observer.ts";
-import { author, type RequestContext } from "./bot-request.ts";
+import type { RequestContext } from "./bot-request.ts";
 import { ConversationQueue } from "./conversation-queue.ts";
 import { ConversationTurns, type HeldTurn } from "./conversation-turns.ts";
-import { extractDirectCode, runDirectly } from "./direct-run.ts";
-import { authorKeyString, conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
+import { conversationKeyString, type IncomingMessage } from "./incoming-message.ts";
 import { oversizedMessageText } from "./message-size.ts";
-import { answerWithModel } from "./model-request.ts";
 import { OpenRequests } from "./open-requests.ts";
+import { routeRequest } from "./request-route.ts";
 import { safeSink } from "./safe-sink.ts";
 import { type StatusSource, statusReport } from "./status-report.ts";
-import { admitUsage, usageUser } from "./usage-admission.ts";
-import { HELP_TEXT, NO_MODEL_TEXT, userTextFor } from "./user-messages.ts";
+import { admitUsage } from "./usage-admission.ts";
+import { userTextFor } from "./user-messages.ts";
 
 const DELIVERY_MEMORY_MS = 24 * 60 * 60 * 1000;
 
@@ -326,78 +323,60 @@ export class Bot implements MessageHandler {
       await emit({ type: "status", status: "failed" });
     } finally {
       this.running.delete(key);
+      // Before the turn goes: whoever takes it next, here or on another replica, adopts the sandbox.
+      if (this.options.sharedStore) await this.handOver(key, log);
       await turn?.release();
     }
     return controller.signal.aborted;
   }
 
-  private async route(context: RequestContext, signal: AbortSignal): Promise<void> {
-    const { key, message, emit, log } = context;
+  /**
+   * Housekeeping on a conversation's sandbox (the idle reaper, with replicas) in its place among
+   * the conversation's requests and under its turn. False, without running it, when a request
+   * here or on another replica holds or waits for the conversation: it is not idle then.
+   */
+  async housekeep(key: string, work: () => Promise<void>): Promise<boolean> {
+    if (this.queue.isBusy(key)) return false;
+    const log = this.options.logger.child({ conversation: key });
+    let done = false;
+    await this.queue.run(key, async () => {
+      const turn = await this.turns.tryTake(key, log);
+      if (!turn) return;
+      try {
+        await work();
+        done = true;
+      } finally {
+        await this.handOver(key, log);
+        await turn.release();
+      }
+    });
+    return done;
+  }
+
+  private async handOver(key: string, log: Logger): Promise<void> {
+    await this.options.sandbox
+      .handOver(key)
+      .catch((error: unknown) => log.warn({ err: error }, "could not hand the sandbox over"));
+  }
+
+  private route(context: RequestContext, signal: AbortSignal): Promise<void> {
     const { store, sandbox } = this.options;
-    if (message.command) {
-      const { admin } = context;
-      return runCommand(message.command, {
-        key,
-        user: usageUser(message),
-        admin,
-        store,
-        sandbox,
-        usage: this.usage,
-        status: () =>
-          statusReport({
-            source: this.options.status ?? null,
-            store,
-            model: this.options.model?.name ?? null,
-            replicaId: this.replicaId,
-            prices: (this.options.usage ?? NO_USAGE_LIMITS).prices,
-            now: this.now(),
-          }),
-        emit,
-      });
-    }
-    const session = await sandbox.acquire(key);
-    const now = this.now();
-    await store.recordSandboxSession({
-      conversationKey: key,
-      containerName: session.location,
-      createdAt: now,
-      lastUsedAt: now,
-    });
-    const { copied, note: uploadNote } = await receiveAttachments(message.attachments, session, {
-      maxBytes: this.options.agent.maxAttachmentBytes,
-      logger: log,
-      signal,
-      emit,
-    });
-    context.meter?.filesIn(copied);
-    const code = message.forceDirectRun ? message.text : extractDirectCode(message.text);
-    if (code !== null) {
-      const owner = authorKeyString(message);
-      const persist = (messages: ConversationMessage[]) => store.appendMessages(key, messages);
-      return runDirectly({ code, session, emit, signal, owner, author: author(message), persist });
-    }
-    if (!message.text.trim()) {
-      if (copied.length === 0) return void (await emit({ type: "text", text: HELP_TEXT }));
-      await store.appendMessages(key, [{ role: "user", content: uploadNote.trim(), ...author(message) }]);
-      const names = copied.map((c) => `/mnt/data/${c.name}`).join(", ");
-      return void (await emit({
-        type: "text",
-        text: `Got it: ${names}. What would you like me to do with it?`,
-      }));
-    }
-    if (!this.agent) return void (await emit({ type: "error", code: "no_model", text: NO_MODEL_TEXT }));
-    await answerWithModel({
-      agent: this.agent,
+    return routeRequest(context, signal, {
       store,
-      key,
-      question: { role: "user", content: message.text + uploadNote, ...author(message) },
-      owner: authorKeyString(message),
-      session,
-      formatting: context.formatting,
-      emit,
-      signal,
-      meter: context.meter,
-      now: new Date(this.now()),
+      sandbox,
+      agent: this.agent,
+      usage: this.usage,
+      maxAttachmentBytes: this.options.agent.maxAttachmentBytes,
+      now: () => this.now(),
+      status: () =>
+        statusReport({
+          source: this.options.status ?? null,
+          store,
+          model: this.options.model?.name ?? null,
+          replicaId: this.replicaId,
+          prices: (this.options.usage ?? NO_USAGE_LIMITS).prices,
+          now: this.now(),
+        }),
     });
   }
 }

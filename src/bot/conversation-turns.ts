@@ -82,6 +82,29 @@ export class ConversationTurns {
     }
   }
 
+  /**
+   * The conversation's turn now, for housekeeping (suspending an idle sandbox), or null when a
+   * request here or on another replica holds it or waits for it, or the store cannot answer.
+   * Housekeeping waits for nobody: it tries again later. The caller keeps this process's own
+   * requests out (ConversationQueue), as the store gives a replica back a turn it holds.
+   */
+  async tryTake(conversationKey: string, log: Logger): Promise<HeldTurn | null> {
+    const arrival = this.arrive();
+    const turn: ConversationTurn = {
+      conversationKey,
+      requestId: arrival.id,
+      replicaId: this.replicaId,
+      receivedAt: arrival.receivedAt,
+    };
+    try {
+      if (!(await this.store.takeConversationTurn(turn, this.aliveWithinMs))) return null;
+    } catch (error) {
+      log.warn({ err: error }, "could not take the conversation's turn for housekeeping");
+      return null;
+    }
+    return { release: () => this.release(turn, log) };
+  }
+
   private async release(turn: ConversationTurn, log: Logger): Promise<void> {
     try {
       await this.store.releaseConversationTurn(turn.conversationKey, turn.requestId);

@@ -23,6 +23,11 @@ export interface ContainerPoolOptions {
    */
   onRoomFreed: () => void;
   warmUpTimeoutMs: number;
+  /**
+   * The bot processes alive on the shared store (replicas), whose pooled containers are theirs
+   * and not left-overs; absent, every pooled container of the scope is a left-over at start.
+   */
+  liveOwners?: () => Promise<ReadonlySet<string>>;
 }
 
 /** After a failed start, wait this long before the next (doubling up to the maximum). */
@@ -55,8 +60,12 @@ export class ContainerPool {
   /** Removes pooled containers a crashed process left behind, then fills the pool. */
   async start(): Promise<void> {
     if (this.options.size <= 0) return;
-    const { runtime } = this.options;
-    const leftovers = (await runtime.list()).filter((container) => container.pooled);
+    const { runtime, liveOwners } = this.options;
+    // A live replica's are its own: removing them would break the containers it is about to hand out.
+    const alive = liveOwners ? await liveOwners() : new Set<string>();
+    const leftovers = (await runtime.list()).filter(
+      (container) => container.pooled && !(container.owner !== null && alive.has(container.owner)),
+    );
     await Promise.all(leftovers.map((container) => runtime.remove(container.id)));
     this.fill();
   }

@@ -13,6 +13,7 @@ import {
   containerSpec,
   LABEL_APP,
   LABEL_CREATED,
+  LABEL_OWNER,
   LABEL_SCOPE,
   LABEL_SESSION,
   LABEL_UID,
@@ -40,6 +41,8 @@ export interface SandboxContainerInfo {
   sessionKey: string | null;
   /** Waiting in the pool, not yet any session's. */
   pooled: boolean;
+  /** For a pooled container: the bot process it waits for; null when unlabelled (older releases). */
+  owner: string | null;
   imageId: string;
   createdAt: string;
   running: boolean;
@@ -55,6 +58,8 @@ export interface ContainerRuntimeOptions {
   logger: Logger;
   /** runc when absent. */
   runtime?: OciRuntime;
+  /** This bot process's id, on the containers it pools: replicas sharing a scope tell theirs apart. */
+  owner?: string;
   now?: () => Date;
 }
 
@@ -185,6 +190,7 @@ export class ContainerRuntime {
         name,
         sessionKey: c.Labels[LABEL_SESSION] || null,
         pooled: name.startsWith(this.poolPrefix),
+        owner: c.Labels[LABEL_OWNER] || null,
         imageId: c.ImageID,
         createdAt: c.Labels[LABEL_CREATED] ?? "",
         running: c.State === "running",
@@ -261,6 +267,7 @@ export class ContainerRuntime {
       limits,
       sandboxUid,
       runtime: this.options.runtime ?? "runc",
+      ...(sessionKey === null && this.options.owner ? { owner: this.options.owner } : {}),
       createdAt: (this.options.now ?? (() => new Date()))(),
     });
     let container: Dockerode.Container;

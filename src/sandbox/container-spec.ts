@@ -16,6 +16,8 @@ export const LABEL_SCOPE = "code-interpreter-bot.scope";
 export const LABEL_SESSION = "code-interpreter-bot.session";
 export const LABEL_CREATED = "code-interpreter-bot.created";
 export const LABEL_UID = "code-interpreter-bot.uid";
+/** The bot process (replica) a pooled container waits for: only a dead one's are left-overs. */
+export const LABEL_OWNER = "code-interpreter-bot.owner";
 export const SUPERVISOR_CAPABILITIES: readonly string[] = ["SETUID", "SETGID", "SETPCAP", "KILL"];
 const SUPERVISOR_COMMAND = ["python3", "-I", "-u", "/opt/sandbox/supervisor.py"];
 const MIB = 1024 * 1024;
@@ -48,6 +50,8 @@ export interface ContainerSpecInput {
   sandboxUid: number;
   /** runc when absent. */
   runtime?: OciRuntime;
+  /** For a pooled container: the bot process it waits for (LABEL_OWNER). */
+  owner?: string;
 }
 
 export function tmpfsOptions(sizeMb: number, extra: string): string {
@@ -85,6 +89,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       [LABEL_SESSION]: input.sessionKey,
       [LABEL_CREATED]: input.createdAt.toISOString(),
       [LABEL_UID]: String(uid),
+      ...(input.owner ? { [LABEL_OWNER]: input.owner } : {}),
     },
     HostConfig: {
       Runtime: runtime,

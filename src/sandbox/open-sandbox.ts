@@ -10,7 +10,7 @@ import type { Logger } from "../logger.ts";
 import { explainDockerError } from "./docker-errors.ts";
 import { ensureSandboxImage } from "./image-builder.ts";
 import { DEFAULT_SANDBOX_REPOSITORY } from "./image-tag.ts";
-import { SandboxManager } from "./session-manager.ts";
+import { SandboxManager, type SandboxManagerOptions } from "./session-manager.ts";
 
 export const SANDBOX_CONTEXT_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -29,6 +29,8 @@ export interface OpenSandboxOptions {
   docker?: Dockerode;
   /** Overrides SANDBOX_POOL_SIZE: a one-shot CLI command has no use for warm containers. */
   poolSize?: number;
+  /** With replicas on a shared store: this process's id and who is alive (session-manager.ts). */
+  replicas?: SandboxManagerOptions["replicas"];
 }
 
 export async function openSandbox(config: Config, options: OpenSandboxOptions): Promise<SandboxManager> {
@@ -61,8 +63,9 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     maxLive: config.sandbox.maxLive,
     maxRunning: config.sandbox.maxRunning,
     poolSize: options.poolSize ?? config.sandbox.poolSize,
-    keptFilesDir: path.join(config.dataDir, "sessions"),
+    keptFilesDir: config.sandbox.keptFilesDir,
     keptFilesRetentionMs: config.sandbox.retentionMs,
+    ...(options.replicas ? { replicas: options.replicas } : {}),
   });
   // At start-up, not when the first conversation's container fails to start.
   try {

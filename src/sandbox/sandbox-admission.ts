@@ -22,6 +22,8 @@ export interface SandboxAdmissionOptions {
   warmUpTimeoutMs: number;
   /** Suspends the least recently used idle session to make room; false when none is idle. */
   suspendIdle: () => Promise<boolean>;
+  /** With replicas: the bot processes alive, whose pooled containers are not left-overs. */
+  liveOwners?: () => Promise<ReadonlySet<string>>;
 }
 
 /** How a session got its container: adopted from an earlier process, from the pool, or new. */
@@ -63,6 +65,7 @@ export class SandboxAdmission implements ContainerHost {
       onReady: () => this.live.pump(),
       onRoomFreed: () => this.live.pump(),
       warmUpTimeoutMs: options.warmUpTimeoutMs,
+      ...(options.liveOwners ? { liveOwners: options.liveOwners } : {}),
     });
   }
 

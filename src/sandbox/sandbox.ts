@@ -26,6 +26,12 @@ export interface Sandbox {
   acquire(key: string): Promise<SandboxSession>;
   /** Ends a conversation's sandbox: variables and files are gone. True if there was one. */
   close(key: string): Promise<boolean>;
+  /**
+   * Lets go of one conversation's sandbox without ending it, once its work (files being kept
+   * included) is done: another process that shares the store and the engine picks it up next,
+   * variables and all. Replicas call it before giving up the conversation's turn.
+   */
+  handOver(key: string): Promise<void>;
   /** Lets go of every session without ending them, so the next process continues them. */
   shutdown(): Promise<void>;
 }

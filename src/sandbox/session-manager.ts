@@ -36,8 +36,16 @@ export interface SandboxManagerOptions {
   keptFilesRetentionMs?: number;
   /** The OCI runtime of its containers; runc when absent. */
   runtime?: OciRuntime;
+  /**
+   * With replicas sharing the scope (and so the engine's containers): this process's id, and
+   * the ids alive now. Pooled containers carry the id; only a dead replica's are left-overs.
+   */
+  replicas?: { id: string; alive: () => Promise<ReadonlySet<string>> };
   now?: () => number;
 }
+
+/** A container this young may be one another process is still starting, not a left-over. */
+const STARTING_GRACE_MS = 60_000;
 
 export interface SessionDescription {
   key: string;
@@ -64,6 +72,7 @@ export class SandboxManager implements Sandbox {
       scope: options.scope,
       logger: options.logger,
       ...(options.runtime ? { runtime: options.runtime } : {}),
+      ...(options.replicas ? { owner: options.replicas.id } : {}),
     });
     this.admission = new SandboxAdmission({
       runtime: this.runtime,
@@ -73,6 +82,7 @@ export class SandboxManager implements Sandbox {
       poolSize: options.poolSize ?? 0,
       warmUpTimeoutMs: options.limits.startTimeoutMs,
       suspendIdle: () => this.suspendLeastRecentlyUsed(),
+      ...(options.replicas ? { liveOwners: options.replicas.alive } : {}),
     });
   }
 
@@ -117,6 +127,18 @@ export class SandboxManager implements Sandbox {
     const found = (await this.runtime.list()).find((c) => c.name === name);
     if (found) await this.admission.removeUnattached(key);
     return found !== undefined || hadFiles;
+  }
+
+  /**
+   * Detaches from the conversation's container and leaves it running: between replicas, whoever
+   * has the conversation's next turn adopts it, as a restarted process does. This process holds
+   * nothing of it afterwards, so an adopter's channel is the container's only one.
+   */
+  async handOver(key: string): Promise<void> {
+    const session = this.sessions.get(key);
+    if (!session) return;
+    this.sessions.delete(key);
+    await session.detach();
   }
 
   private keptFiles(key: string, logger: Logger): KeptFiles | null {
@@ -191,9 +213,15 @@ export class SandboxManager implements Sandbox {
     return true;
   }
 
-  /** Removes this scope's containers that are no longer running (left by a crash or a reboot). */
+  /**
+   * Removes this scope's containers that are no longer running (left by a crash or a reboot),
+   * except very young ones: another replica on the engine may be starting them.
+   */
   async removeStopped(): Promise<number> {
-    const stopped = (await this.runtime.list()).filter((c) => !c.running && !c.pooled);
+    const now = (this.options.now ?? Date.now)();
+    const stopped = (await this.runtime.list()).filter(
+      (c) => !c.running && !c.pooled && !(now - Date.parse(c.createdAt) < STARTING_GRACE_MS),
+    );
     for (const container of stopped) await this.runtime.remove(container.id);
     if (stopped.length > 0)
       this.options.logger.info({ count: stopped.length }, "removed stopped sandbox containers");
@@ -222,6 +250,29 @@ export class SandboxManager implements Sandbox {
       }
     }
     return suspended;
+  }
+
+  /**
+   * With replicas, which hand each conversation over after every request: the conversations
+   * with a running container on this engine that no replica has used for longer than the idle
+   * timeout (the kept files, which they share, say when each was last used). The caller
+   * suspends them one by one under their conversation's turn.
+   */
+  async idleAcrossReplicas(): Promise<string[]> {
+    const limit = this.options.idleTimeoutMs ?? 0;
+    const root = this.options.keptFilesDir;
+    if (limit <= 0 || !root) return [];
+    const now = (this.options.now ?? Date.now)();
+    const running = new Set(
+      (await this.runtime.list()).filter((c) => c.running && !c.pooled).map((c) => c.name),
+    );
+    return (await listKeptSessions(root, this.options.scope))
+      .filter(
+        ({ key, lastUsed }) =>
+          now - lastUsed.getTime() > limit && running.has(this.runtime.containerName(key)),
+      )
+      .sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime())
+      .map(({ key }) => key);
   }
 
   /** Makes room for a waiting request: suspends the least recently used idle session. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Bot } from "../../src/bot/bot.ts";
-import type { IncomingMessage } from "../../src/bot/incoming-message.ts";
+import { conversationKeyString, type IncomingMessage } from "../../src/bot/incoming-message.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { PLAIN_MARKDOWN } from "../../src/present/chat-formatting.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
@@ -127,16 +127,8 @@ describe("replicas taking turns on one conversation", () => {
   it("lets a request waiting for another replica be cancelled: it never runs", async () => {
     const [a, b] = await replicas(2);
     if (!a || !b) throw new Error("two replicas expected");
-    const holding = deferred();
-    const release = deferred();
-    a.sandbox.script("hold()", async () => {
-      holding.resolve();
-      await release.promise;
-      return { stdout: "held\n" };
-    });
     const never = b.sandbox.script("print('never')", () => ({ stdout: "never\n" }));
-    const first = a.bot.handle(message("hold()"), () => undefined, PLAIN_MARKDOWN);
-    await holding.promise;
+    const { first, release } = await holdOn(a);
     const queued = deferred();
     const events: ReplyEvent[] = [];
     const waiting = b.bot.handle(
@@ -155,7 +147,91 @@ describe("replicas taking turns on one conversation", () => {
     await first;
     expect(never.calls).toEqual([]);
   }, 60_000);
+  it("hands the sandbox over before giving up the turn, so the next replica's run finds it let go", async () => {
+    const [a, b] = await replicas(2);
+    if (!a || !b) throw new Error("two replicas expected");
+    const key = conversationKeyString(message("").conversation);
+    let handedOverWhenBRan: string[] = [];
+    b.sandbox.script("after()", () => {
+      handedOverWhenBRan = [...a.sandbox.handedOver];
+      return { stdout: "after\n" };
+    });
+    const { first, release } = await holdOn(a);
+    const queued = deferred();
+    const second = b.bot.handle(
+      message("after()"),
+      (event) => {
+        if (event.type === "status" && event.status === "queued") queued.resolve();
+      },
+      PLAIN_MARKDOWN,
+    );
+    await queued.promise;
+    release.resolve();
+    await Promise.all([first, second]);
+    expect(handedOverWhenBRan).toEqual([key]);
+    expect(b.sandbox.handedOver).toEqual([key]);
+  }, 60_000);
+
+  it("runs housekeeping only when no replica holds or waits for the conversation, and holds its turn meanwhile", async () => {
+    const [a, b] = await replicas(2);
+    if (!a || !b) throw new Error("two replicas expected");
+    const key = conversationKeyString(message("").conversation);
+    const { first, release } = await holdOn(a);
+    let worked = 0;
+    const work = async () => {
+      worked += 1;
+    };
+    // Busy on the other replica, and busy here: not idle.
+    expect(await b.bot.housekeep(key, work)).toBe(false);
+    expect(await a.bot.housekeep(key, work)).toBe(false);
+    release.resolve();
+    await first;
+    expect(worked).toBe(0);
+
+    // Free: b does it, and a request arriving on a meanwhile waits for it to finish.
+    const inside = deferred();
+    const finish = deferred();
+    const housekeeping = b.bot.housekeep(key, async () => {
+      inside.resolve();
+      await finish.promise;
+      worked += 1;
+    });
+    await inside.promise;
+    const order: string[] = [];
+    a.sandbox.script("later()", () => {
+      order.push(worked === 1 ? "after housekeeping" : "during housekeeping");
+      return { stdout: "later\n" };
+    });
+    const queued = deferred();
+    const later = a.bot.handle(
+      message("later()"),
+      (event) => {
+        if (event.type === "status" && event.status === "queued") queued.resolve();
+      },
+      PLAIN_MARKDOWN,
+    );
+    await queued.promise;
+    finish.resolve();
+    expect(await housekeeping).toBe(true);
+    await later;
+    expect(order).toEqual(["after housekeeping"]);
+    expect(b.sandbox.handedOver).toEqual([key]);
+  }, 60_000);
 });
+
+/** Starts a run on `replica` that holds the conversation until `release` resolves. */
+async function holdOn(replica: Replica): Promise<{ first: Promise<void>; release: { resolve(): void } }> {
+  const holding = deferred();
+  const release = deferred();
+  replica.sandbox.script("hold()", async () => {
+    holding.resolve();
+    await release.promise;
+    return { stdout: "held\n" };
+  });
+  const first = replica.bot.handle(message("hold()"), () => undefined, PLAIN_MARKDOWN);
+  await holding.promise;
+  return { first, release };
+}
 
 function deferred(): { promise: Promise<void>; resolve(): void } {
   let resolve: () => void = () => undefined;

@@ -4,8 +4,9 @@
  * redelivers some to the other. Each request is answered once, whichever replica got it how
  * often; and when one replica is killed mid-run, the other answers its request in its thread.
  *
- * Each replica has its own sandbox scope here: a conversation's sandbox passing from one replica
- * to the other is issue #12's next step, so every thread in this file gets one message.
+ * Both replicas share one Docker engine, one sandbox scope and one SESSIONS_DIR, as the README
+ * tells an admin to run them: a conversation's sandbox passes from one to the other with its
+ * variables and files, and when one dies mid-queue the other finishes the thread.
  */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +19,9 @@ import { startTestPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { createTestSandbox, sandboxImage } from "../helpers/sandbox.ts";
 import { waitUntil } from "../helpers/wait-until.ts";
 
-const SCOPES = [`replica-a-${process.pid}`, `replica-b-${process.pid}`];
+const SCOPE = `replicas-${process.pid}`;
+/** What the replicas printed (their warnings and errors), for a failure's message. */
+const printed: string[] = [];
 let slack: FakeSlack;
 let postgres: TestPostgres;
 const started: BotProcess[] = [];
@@ -36,30 +39,38 @@ afterAll(async () => {
   }
   await slack?.close();
   await postgres?.stop();
-  for (const scope of SCOPES) await (await createTestSandbox({}, scope)).cleanup();
+  await (await createTestSandbox({}, SCOPE)).cleanup();
 });
 
 /** Two replicas on a new database; the first holds Socket Mode connection 0, the second 1. */
 async function startReplicas(): Promise<[BotProcess, BotProcess]> {
   const databaseUrl = await postgres.createDatabase();
+  const sessionsDir = await mkdtemp(path.join(tmpdir(), "cib-replica-sessions-"));
   const replicas: BotProcess[] = [];
-  for (const scope of SCOPES) {
+  for (const name of ["a", "b"]) {
     const connected = slack.openSockets();
     const bot = startBotProcess(
       {
         ...fakeSlackEnv(slack),
         DATABASE_URL: databaseUrl,
         SANDBOX_IMAGE: await sandboxImage(),
-        SANDBOX_SCOPE: scope,
+        SANDBOX_SCOPE: SCOPE,
+        SESSIONS_DIR: sessionsDir,
         SANDBOX_POOL_SIZE: "0",
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: "info",
       },
-      await mkdtemp(path.join(tmpdir(), `cib-${scope}-`)),
+      await mkdtemp(path.join(tmpdir(), `cib-replica-${name}-`)),
     );
     started.push(bot);
     replicas.push(bot);
+    bot.stderr.on("data", (chunk: Buffer) => {
+      printed.push(`${name}: ${chunk.toString()}`);
+    });
+    bot.stdout.on("data", (chunk: Buffer) => {
+      printed.push(`${name}: ${chunk.toString()}`);
+    });
     await waitUntil(
-      `replica ${scope}'s Socket Mode connection`,
+      `replica ${name}'s Socket Mode connection`,
       () => slack.openSockets() > connected,
       60_000,
     );
@@ -80,14 +91,24 @@ function marked(ts: string, name: string): boolean {
   return slack.reactions.some((r) => r.timestamp === ts && r.name === name && !r.removed);
 }
 
-function mention(ts: string, code: string) {
+/** A mention with a ```python block; in the thread of `threadTs` when given. */
+function mention(ts: string, code: string, threadTs?: string) {
   return {
     type: "app_mention",
     user: "U0ALICE",
     text: `<@${slack.botUserId}> \`\`\`python\n${code}\n\`\`\``,
     ts,
     channel: "C0GENERAL",
+    ...(threadTs ? { thread_ts: threadTs } : {}),
   };
+}
+
+/** Sends a reply in `rootTs`'s thread to one replica's connection and waits for its ✅. */
+async function replyVia(connection: number, rootTs: string, code: string): Promise<string> {
+  const ts = slack.nextTs();
+  await slack.sendEvent(mention(ts, code, rootTs), { connection });
+  await waitUntil(`the answer to ${code}`, () => marked(ts, "white_check_mark") || marked(ts, "x"), 120_000);
+  return ts;
 }
 
 describe("two replicas on one PostgreSQL", () => {
@@ -137,6 +158,66 @@ describe("two replicas on one PostgreSQL", () => {
       );
       await waitUntil("the failed mark", () => marked(ts, "x"), 30_000);
       expect(threadText(ts).split(RESTARTED_WHILE_RUNNING)).toHaveLength(2);
+      expect(b.exitCode).toBeNull();
+    } finally {
+      b.kill("SIGTERM");
+      await exitOf(b);
+    }
+  }, 400_000);
+
+  it("continue on one replica a conversation the other started, with its variables and files", async () => {
+    const replicas = await startReplicas();
+    try {
+      const root = slack.nextTs();
+      await slack.sendEvent(
+        mention(root, "x = 41\nopen('/mnt/data/note.txt', 'w').write('kept')\nprint('started')"),
+        { connection: 0 },
+      );
+      await waitUntil("the first answer", () => marked(root, "white_check_mark"), 120_000);
+      // The next messages alternate between the replicas: each adopts the sandbox the other let go.
+      await replyVia(1, root, "x += 1\nprint('x is', x, open('/mnt/data/note.txt').read())");
+      await replyVia(0, root, "print('then', x * 2)");
+      const text = threadText(root);
+      expect(text).toContain("x is 42 kept");
+      expect(text).toContain("then 84");
+      expect(text).not.toMatch(/NameError|FileNotFoundError/);
+      // One channel to the sandbox at a time: each replica let go of it before the other took it,
+      // so neither saw the other's traffic.
+      expect(printed.join("")).not.toContain("no request waited for");
+      expect(printed.join("")).not.toContain("no request waits for");
+    } finally {
+      for (const replica of replicas) {
+        replica.kill("SIGTERM");
+        await exitOf(replica);
+      }
+    }
+  }, 400_000);
+
+  it("finishes the thread on the survivor when the replica running it is killed mid-queue", async () => {
+    const [a, b] = await startReplicas();
+    try {
+      const root = slack.nextTs();
+      await slack.sendEvent(mention(root, "y = 6"), { connection: 0 });
+      await waitUntil("the first answer", () => marked(root, "white_check_mark"), 120_000);
+      await slack.sendEvent(mention(slack.nextTs(), "import time\ntime.sleep(600)", root), { connection: 0 });
+      await waitUntil("the slow run to start", () => threadText(root).includes("time.sleep(600)"), 120_000);
+      // Queued on B behind A's run: it waits for the conversation's turn.
+      const queued = slack.nextTs();
+      await slack.sendEvent(mention(queued, "print('y times 7 is', y * 7)", root), { connection: 1 });
+      await waitUntil("the queued mark", () => marked(queued, "hourglass_flowing_sand"), 60_000);
+      a.kill("SIGKILL");
+      expect(await exitOf(a)).toBe("SIGKILL");
+      // B answers A's request once, then runs its own in the sandbox A left, where y is still 6.
+      await waitUntil("the queued message's answer", () => marked(queued, "white_check_mark"), 120_000);
+      // Whichever comes first: B takes the turn A held, and B answers A's orphaned request.
+      await waitUntil(
+        "the orphan's answer",
+        () => threadText(root).includes(RESTARTED_WHILE_RUNNING),
+        60_000,
+      );
+      const text = threadText(root);
+      expect(text.split(RESTARTED_WHILE_RUNNING)).toHaveLength(2);
+      expect(text, printed.join("")).toContain("y times 7 is 42");
       expect(b.exitCode).toBeNull();
     } finally {
       b.kill("SIGTERM");

@@ -20,7 +20,11 @@ interface PoolUnderTest {
 }
 
 /** A pool on a fake runtime; `mayGrow` answers the pool's "is there room for one more?". */
-function poolOf(size: number, mayGrow: () => boolean = () => true): PoolUnderTest {
+function poolOf(
+  size: number,
+  mayGrow: () => boolean = () => true,
+  liveOwners?: () => Promise<ReadonlySet<string>>,
+): PoolUnderTest {
   const runtime = new FakeContainerRuntime();
   const { logger, lines } = capturingLogger();
   const told = { ready: 0, roomFreed: 0 };
@@ -36,6 +40,7 @@ function poolOf(size: number, mayGrow: () => boolean = () => true): PoolUnderTes
       told.roomFreed += 1;
     },
     warmUpTimeoutMs: WARM_UP_TIMEOUT_MS,
+    ...(liveOwners ? { liveOwners } : {}),
   });
   return { pool, runtime, logs: lines, told };
 }
@@ -147,6 +152,7 @@ describe("ContainerPool filling", () => {
       createdAt: "2024-01-01T00:00:00.000Z",
       running: true,
       status: "Up",
+      owner: null,
     };
     runtime.leftovers = [
       { ...leftover, id: "old-pooled", pooled: true },
@@ -158,6 +164,33 @@ describe("ContainerPool filling", () => {
     (await runtime.starts.next()).succeed();
     await pool.whenSettled();
     expect(pool.readyCount).toBe(1);
+  });
+
+  it("leaves the pooled containers of replicas alive on the shared store, and removes a dead one's", async () => {
+    const under = poolOf(
+      1,
+      () => true,
+      async () => new Set(["replica-alive"]),
+    );
+    const { pool, runtime } = under;
+    const pooled = {
+      sessionKey: null,
+      imageId: runtime.image,
+      createdAt: "2024-01-01T00:00:00.000Z",
+      running: true,
+      status: "Up",
+      pooled: true,
+    };
+    runtime.leftovers = [
+      { ...pooled, id: "alive", name: "cib-test-pool-a", owner: "replica-alive" },
+      { ...pooled, id: "dead", name: "cib-test-pool-b", owner: "replica-dead" },
+      { ...pooled, id: "unlabelled", name: "cib-test-pool-c", owner: null },
+    ];
+
+    await pool.start();
+    expect(runtime.removed.sort()).toEqual(["dead", "unlabelled"]);
+    (await runtime.starts.next()).succeed();
+    await pool.whenSettled();
   });
 
   it("does nothing with size 0", async () => {
@@ -172,6 +205,7 @@ describe("ContainerPool filling", () => {
         createdAt: "2024-01-01T00:00:00.000Z",
         running: true,
         status: "Up",
+        owner: null,
       },
     ];
     await pool.start();

@@ -42,6 +42,7 @@ function stagedSandbox(
     limits: inner.limits,
     acquire: async (key) => wrap(await inner.acquire(key)),
     close: (key) => inner.close(key),
+    handOver: (key) => inner.handOver(key),
     shutdown: () => inner.shutdown(),
   };
   return { sandbox, runs };

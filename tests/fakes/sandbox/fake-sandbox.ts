@@ -82,6 +82,15 @@ export class FakeSandbox implements Sandbox {
     return this.states.delete(key);
   }
 
+  /** Every key handed over, in order (replicas hand a conversation over at the end of its turn). */
+  readonly handedOver: string[] = [];
+
+  /** Lets go of one session; its files and variables stay for the next acquire, as a container does. */
+  async handOver(key: string): Promise<void> {
+    this.handedOver.push(key);
+    this.sessions.delete(key);
+  }
+
   /** Lets go of the sessions; their files and variables stay for the next acquire, as containers do. */
   async shutdown(): Promise<void> {
     this.sessions.clear();
