@@ -4,28 +4,19 @@
  * This file reads the core's settings; each chat platform reads its own with the same
  * EnvReader (adapters/<platform>/…-config.ts), and src/platforms.ts composes them.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isIP } from "node:net";
-import { availableParallelism, homedir } from "node:os";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { type AccessConfig, readAccess } from "./access/access-config.ts";
+import { type DockerConnection, type DockerHost, readDocker, readDockerHosts } from "./docker-config.ts";
 import { FatalError } from "./errors.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
 import { OCI_RUNTIMES, type OciRuntime } from "./sandbox/oci-runtime.ts";
 import { type PostgresConfig, readPostgresConfig } from "./store/database-config.ts";
 import { readUsageConfig, type UsageConfig } from "./usage/usage-config.ts";
 
-export type DockerConnection =
-  | { socketPath: string }
-  | {
-      host: string;
-      port: number;
-      protocol: "http" | "https";
-      /** With DOCKER_TLS_VERIFY: the engine's CA and this client's certificate and key (PEM). */
-      ca?: string;
-      cert?: string;
-      key?: string;
-    };
+export type { DockerConnection, DockerHost } from "./docker-config.ts";
 
 export interface SandboxConfig {
   /** An explicit image reference; when absent, the content-addressed tag of sandbox-image/ is used. */
@@ -89,7 +80,10 @@ export interface Config {
   databasePath: string;
   /** Null for SQLite at databasePath; set by DATABASE_URL, which replicas share. */
   postgres: PostgresConfig | null;
+  /** The first of dockerHosts: where the image is built and the ops checks look by default. */
   docker: DockerConnection;
+  /** Every Docker engine sandboxes run on: SANDBOX_DOCKER_HOSTS, or the one of DOCKER_HOST. */
+  dockerHosts: DockerHost[];
   sandbox: SandboxConfig;
   model: ModelConfig;
   agent: AgentConfig;
@@ -173,39 +167,6 @@ export class EnvReader {
   problem(message: string): void {
     this.problems.push(message);
   }
-}
-
-export function parseDockerHost(value: string | null, reader: EnvReader): DockerConnection {
-  if (!value) return { socketPath: "/var/run/docker.sock" };
-  if (value.startsWith("unix://")) return { socketPath: value.slice("unix://".length) };
-  const match = /^(tcp|http|https):\/\/([^:/]+):(\d+)\/?$/.exec(value);
-  if (match?.[2] && match[3]) {
-    return { host: match[2], port: Number(match[3]), protocol: match[1] === "https" ? "https" : "http" };
-  }
-  reader.problem(`DOCKER_HOST=${value} is not unix:///path/to/docker.sock or tcp://host:port.`);
-  return { socketPath: "/var/run/docker.sock" };
-}
-
-/**
- * The Docker engine, as the docker CLI finds it: DOCKER_HOST, and for an engine on another host,
- * DOCKER_TLS_VERIFY=1 with ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker).
- */
-function readDocker(read: EnvReader): DockerConnection {
-  const connection = parseDockerHost(read.optionalString("DOCKER_HOST"), read);
-  if (!("host" in connection) || !read.boolean("DOCKER_TLS_VERIFY", false)) return connection;
-  const certPath = read.string("DOCKER_CERT_PATH", path.join(homedir(), ".docker"));
-  const pem = (name: string): string => {
-    try {
-      return readFileSync(path.join(certPath, name), "utf8");
-    } catch {
-      read.problem(
-        `DOCKER_TLS_VERIFY=1 needs ${name} in DOCKER_CERT_PATH=${certPath} (the engine's CA, and this ` +
-          "client's certificate and key, as the docker CLI uses them).",
-      );
-      return "";
-    }
-  };
-  return { ...connection, protocol: "https", ca: pem("ca.pem"), cert: pem("cert.pem"), key: pem("key.pem") };
 }
 
 function readSandbox(read: EnvReader, cwd: string, dataDir: string): SandboxConfig {
@@ -309,12 +270,15 @@ export function loadDotEnv(dir: string = process.cwd()): boolean {
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const read = new EnvReader(env);
   const dataDir = path.resolve(cwd, read.string("DATA_DIR", ".data"));
+  const docker = readDocker(read);
+  const dockerHosts = readDockerHosts(read, docker);
   const config: Config = {
     logLevel: read.oneOf("LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     dataDir,
     databasePath: path.resolve(dataDir, read.string("DATABASE_PATH", "bot.sqlite")),
     postgres: readPostgresConfig(read),
-    docker: readDocker(read),
+    docker: dockerHosts[0]?.connection ?? docker,
+    dockerHosts,
     sandbox: readSandbox(read, cwd, dataDir),
     model: readModel(read),
     agent: readAgent(read),

@@ -60,6 +60,7 @@ async function main(): Promise<number> {
           bot: runtime.bot,
           store: runtime.store,
           docker: createDocker(config),
+          dockerHosts: runtime.sandbox.hosts,
           sandboxImage: runtime.sandbox.runtime.image,
           sandboxCounts: sandboxCountsOf(runtime.sandbox.admission),
           admission: runtime.sandbox.admission,

@@ -151,7 +151,8 @@ export async function measureRuntime(runtime: OciRuntime, context: SuiteContext)
     );
 
     log(`(d) naive docker run per execution x${counts.cold}`);
-    const image = await plain.runtime.imageId();
+    // The id, as the runtime starts them: docker run by a tag that may be rebuilt meanwhile mixes images.
+    const image = (await docker.getImage(plain.runtime.image).inspect()).Id;
     const limits = config.sandbox.limits;
     rows.push(
       row(

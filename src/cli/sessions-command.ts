@@ -14,10 +14,10 @@ export async function sessionsCommand(args: string[], manager: SandboxManager, i
     io.stdout.write("No sessions. Start one with: code-interpreter-bot exec --session NAME 'x = 1'\n");
     return 0;
   }
-  io.stdout.write("NAME\tSTATE\tKEPT\tLAST USED\tCONTAINER\n");
+  io.stdout.write("NAME\tSTATE\tKEPT\tLAST USED\tCONTAINER\tHOST\n");
   for (const s of sessions) {
     io.stdout.write(
-      `${s.key}\t${s.state}\t${humanSize(s.keptBytes)}\t${s.lastUsed}\t${s.container ?? "-"}\n`,
+      `${s.key}\t${s.state}\t${humanSize(s.keptBytes)}\t${s.lastUsed}\t${s.container ?? "-"}\t${s.host ?? "-"}\n`,
     );
   }
   return 0;

@@ -31,6 +31,30 @@ export function dockerCheck(docker: DockerProbe): ReadinessCheck {
   };
 }
 
+/** What readiness needs of several engines (SANDBOX_DOCKER_HOSTS); DockerHosts has it. */
+export interface DockerHostsProbe {
+  probe(): Promise<void>;
+  hosts(): Array<{ name: string; up: boolean; reason: string | null }>;
+}
+
+/**
+ * With several engines the bot is ready while one answers: sandboxes go to those that do. The
+ * ones down are named in the failure when none answers, and in the log when each went down.
+ */
+export function dockerHostsCheck(engines: DockerHostsProbe): ReadinessCheck {
+  return {
+    part: "docker",
+    check: async () => {
+      await engines.probe();
+      const hosts = engines.hosts();
+      if (hosts.some((host) => host.up)) return;
+      throw new Error(
+        `no Docker engine answers: ${hosts.map((host) => host.reason ?? host.name).join("; ")}`,
+      );
+    },
+  };
+}
+
 /** Someone may remove the image under a running bot; new sandboxes could not start then. */
 export function sandboxImageCheck(docker: DockerProbe, ref: string): ReadinessCheck {
   return {

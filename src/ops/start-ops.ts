@@ -15,8 +15,10 @@ import { type OpsServer, startOpsServer } from "./ops-server.ts";
 import { checkReadiness, type ReadinessCheck } from "./readiness.ts";
 import {
   adapterChecks,
+  type DockerHostsProbe,
   type DockerProbe,
   dockerCheck,
+  dockerHostsCheck,
   sandboxImageCheck,
   storeCheck,
 } from "./readiness-checks.ts";
@@ -26,6 +28,8 @@ export interface OpsParts {
   bot: { observe(observer: BotObserver): void };
   store: Pick<Store, "ping">;
   docker: DockerProbe;
+  /** With several engines (SANDBOX_DOCKER_HOSTS): checked instead of `docker` and the image on it. */
+  dockerHosts?: DockerHostsProbe | null;
   /** The image new sandboxes start from (the sandbox manager's). */
   sandboxImage: string;
   sandboxCounts: () => SandboxCounts;
@@ -62,8 +66,9 @@ export async function startOps(parts: OpsParts): Promise<RunningOps> {
       },
     },
     storeCheck(parts.store),
-    dockerCheck(parts.docker),
-    sandboxImageCheck(parts.docker, parts.sandboxImage),
+    ...(parts.dockerHosts
+      ? [dockerHostsCheck(parts.dockerHosts)]
+      : [dockerCheck(parts.docker), sandboxImageCheck(parts.docker, parts.sandboxImage)]),
     ...adapterChecks(parts.adapters),
   ];
   const server = await startOpsServer({

@@ -32,6 +32,8 @@ export interface ContainerHost {
    * the cgroup counters the supervisor reads under runc do not exist inside it.
    */
   wasOomKilled?(container: AttachedContainer): Promise<boolean>;
+  /** Why a container's channel broke, for the person: its engine gone, or what the channel said. */
+  lossReason(container: AttachedContainer): Promise<string>;
   /** Waits for a run slot; resolves with its release, or null when the signal aborted first. */
   runSlot(wait: WaitOptions): Promise<(() => void) | null>;
 }

@@ -6,10 +6,11 @@
  * container of an outdated image, and drops one that dies while it waits.
  */
 import type { Logger } from "../logger.ts";
-import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
+import type { AttachedContainer } from "./container-runtime.ts";
+import type { SandboxRuntime } from "./sandbox-runtime.ts";
 
 export interface ContainerPoolOptions {
-  runtime: ContainerRuntime;
+  runtime: SandboxRuntime;
   /** How many warm containers to keep waiting; 0 turns the pool off. */
   size: number;
   logger: Logger;
@@ -114,8 +115,9 @@ export class ContainerPool {
    */
   async refresh(): Promise<void> {
     if (this.options.size <= 0 || !(await this.options.runtime.refreshImage())) return;
-    const current = await this.options.runtime.imageId();
-    const outdated = this.ready.filter((container) => container.imageId !== current);
+    const { runtime } = this.options;
+    const current = await Promise.all(this.ready.map((container) => runtime.isCurrentImage(container)));
+    const outdated = this.ready.filter((_, index) => !current[index]);
     for (const container of outdated) this.ready.splice(this.ready.indexOf(container), 1);
     this.options.logger.info(
       { replaced: outdated.length },
@@ -161,7 +163,7 @@ export class ContainerPool {
       this.retryTimer.unref();
       return false;
     }
-    if (this.closed || container.imageId !== (await runtime.imageId().catch(() => container.imageId))) {
+    if (this.closed || !(await runtime.isCurrentImage(container).catch(() => true))) {
       await this.discard(container);
       return false;
     }

@@ -21,12 +21,15 @@ import {
 import { explainDockerError } from "./docker-errors.ts";
 import type { SandboxLimits } from "./limits.ts";
 import { checkRuntimeKnown, type OciRuntime } from "./oci-runtime.ts";
+import type { SandboxRuntime } from "./sandbox-runtime.ts";
 import { pickSandboxUid, type UidRange, uidRangeFor } from "./sandbox-uid.ts";
 import { SupervisorClient } from "./supervisor-client.ts";
 
 export interface AttachedContainer {
   id: string;
   name: string;
+  /** The Docker engine it runs on, as SANDBOX_DOCKER_HOSTS names it (or DOCKER_HOST). */
+  host: string;
   client: SupervisorClient;
   /** True when the container (and its kernel state) existed before this call. */
   adopted: boolean;
@@ -37,6 +40,8 @@ export interface AttachedContainer {
 export interface SandboxContainerInfo {
   id: string;
   name: string;
+  /** The Docker engine it runs on. */
+  host: string;
   /** Null for a container that came from the pool: its name (containerName) says whose it is. */
   sessionKey: string | null;
   /** Waiting in the pool, not yet any session's. */
@@ -60,10 +65,12 @@ export interface ContainerRuntimeOptions {
   runtime?: OciRuntime;
   /** This bot process's id, on the containers it pools: replicas sharing a scope tell theirs apart. */
   owner?: string;
+  /** How logs, `sessions` and metrics name this engine; "docker" when absent. */
+  host?: string;
   now?: () => Date;
 }
 
-export class ContainerRuntime {
+export class ContainerRuntime implements SandboxRuntime {
   /** Uids picked for containers still being created, which a listing cannot show yet. */
   private readonly reservedUids = new Set<number>();
   private uidRange: Promise<UidRange> | undefined;
@@ -74,6 +81,15 @@ export class ContainerRuntime {
   /** The sandbox image's reference, as configured or built. */
   get image(): string {
     return this.options.image;
+  }
+
+  get host(): string {
+    return this.options.host ?? "docker";
+  }
+
+  /** Whether the container runs the image the tag names now (a rebuilt image makes it outdated). */
+  async isCurrentImage(container: Pick<AttachedContainer, "imageId">): Promise<boolean> {
+    return container.imageId === (await this.imageId());
   }
 
   containerName(sessionKey: string): string {
@@ -188,6 +204,7 @@ export class ContainerRuntime {
       return {
         id: c.Id,
         name,
+        host: this.host,
         sessionKey: c.Labels[LABEL_SESSION] || null,
         pooled: name.startsWith(this.poolPrefix),
         owner: c.Labels[LABEL_OWNER] || null,
@@ -282,7 +299,7 @@ export class ContainerRuntime {
       await container.start();
       await client.waitForReady(limits.startTimeoutMs);
       logger.info({ container: name, sessionKey, sandboxUid }, "sandbox container started");
-      return { id: container.id, name, client, adopted: false, imageId };
+      return { id: container.id, name, host: this.host, client, adopted: false, imageId };
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
       throw explainDockerError(error, image);
@@ -310,7 +327,7 @@ export class ContainerRuntime {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     this.options.logger.info({ container: name }, "adopted running sandbox container");
-    return { id, name, client, adopted: true, imageId };
+    return { id, name, host: this.host, client, adopted: true, imageId };
   }
 
   private async attachClient(container: Dockerode.Container): Promise<SupervisorClient> {

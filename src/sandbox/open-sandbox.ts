@@ -35,26 +35,22 @@ export interface OpenSandboxOptions {
 
 export async function openSandbox(config: Config, options: OpenSandboxOptions): Promise<SandboxManager> {
   const docker = options.docker ?? createDocker(config);
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw explainDockerError(error);
+  // Several engines (SANDBOX_DOCKER_HOSTS): each gets the image; one that does not answer now is
+  // left to the probes, and is used once it does.
+  const hosts =
+    config.dockerHosts.length > 1 && !options.docker
+      ? config.dockerHosts.map(({ name, connection }) => ({ name, docker: new Dockerode(connection) }))
+      : [];
+  const reachable = hosts.length > 0 ? await answering(hosts, options.logger) : [docker];
+  let image = config.sandbox.image;
+  for (const engine of reachable) {
+    const ensured = await sandboxImageOn(engine, config, options);
+    image ??= ensured;
   }
-  const image =
-    config.sandbox.image ??
-    (
-      await ensureSandboxImage({
-        docker,
-        contextDir: SANDBOX_CONTEXT_DIR,
-        repository: DEFAULT_SANDBOX_REPOSITORY,
-        logger: options.logger,
-        debianMirror: config.sandbox.debianMirror,
-        ...(options.onBuildProgress ? { onProgress: options.onBuildProgress } : {}),
-      })
-    ).ref;
   const manager = new SandboxManager({
     docker,
-    image,
+    ...(hosts.length > 0 ? { hosts } : {}),
+    image: image ?? DEFAULT_SANDBOX_REPOSITORY,
     limits: config.sandbox.limits,
     runtime: config.sandbox.runtime,
     logger: options.logger,
@@ -74,5 +70,51 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     await manager.shutdown();
     throw error;
   }
+  manager.hosts?.startProbing();
   return manager;
+}
+
+/** The engines that answer a ping; none is a start-up failure, which names the first's problem. */
+async function answering(
+  hosts: Array<{ name: string; docker: Dockerode }>,
+  logger: Logger,
+): Promise<Dockerode[]> {
+  const pinged = await Promise.allSettled(hosts.map(({ docker }) => docker.ping()));
+  const up: Dockerode[] = [];
+  pinged.forEach((result, index) => {
+    const host = hosts[index];
+    if (!host) return;
+    if (result.status === "fulfilled") up.push(host.docker);
+    else
+      logger.warn(
+        { err: result.reason, host: host.name },
+        "Docker engine does not answer; it is used once it does",
+      );
+  });
+  const failed = pinged.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (up.length === 0 && failed) throw explainDockerError(failed.reason);
+  return up;
+}
+
+/** The sandbox image on one engine: the configured one, or the current build (made if missing). */
+async function sandboxImageOn(
+  docker: Dockerode,
+  config: Config,
+  options: OpenSandboxOptions,
+): Promise<string> {
+  if (config.sandbox.image) return config.sandbox.image;
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+  const built = await ensureSandboxImage({
+    docker,
+    contextDir: SANDBOX_CONTEXT_DIR,
+    repository: DEFAULT_SANDBOX_REPOSITORY,
+    logger: options.logger,
+    debianMirror: config.sandbox.debianMirror,
+    ...(options.onBuildProgress ? { onProgress: options.onBuildProgress } : {}),
+  });
+  return built.ref;
 }

@@ -8,11 +8,12 @@
 import type { Logger } from "../logger.ts";
 import type { ContainerHost, WaitOptions } from "./container-host.ts";
 import { ContainerPool } from "./container-pool.ts";
-import type { AttachedContainer, ContainerRuntime } from "./container-runtime.ts";
+import type { AttachedContainer } from "./container-runtime.ts";
 import { FairQueue, SlotQueue } from "./fair-queue.ts";
+import type { SandboxRuntime } from "./sandbox-runtime.ts";
 
 export interface SandboxAdmissionOptions {
-  runtime: ContainerRuntime;
+  runtime: SandboxRuntime;
   logger: Logger;
   /** Containers alive at once, pooled ones included; 0 for no limit. */
   maxLive: number;
@@ -144,6 +145,15 @@ export class SandboxAdmission implements ContainerHost {
       this.held = Math.max(0, this.held - 1);
       this.capacityChanged();
     }
+  }
+
+  /**
+   * Why a container's channel broke, in the person's terms: its engine stopped answering (with
+   * several engines, asked now), or else what the channel itself said.
+   */
+  async lossReason(container: AttachedContainer): Promise<string> {
+    const engine = await this.options.runtime.engineLoss?.(container.host).catch(() => null);
+    return engine ?? container.client.broken ?? "the sandbox container stopped";
   }
 
   async removeUnattached(key: string): Promise<void> {

@@ -7,16 +7,23 @@
 import type Dockerode from "dockerode";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
+import { DockerHosts } from "./docker-hosts.ts";
 import { KeptFiles, keptFolderName } from "./kept-files.ts";
 import { listKeptSessions, pruneKeptFiles } from "./kept-sessions.ts";
 import type { SandboxLimits } from "./limits.ts";
 import type { OciRuntime } from "./oci-runtime.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { SandboxAdmission } from "./sandbox-admission.ts";
+import type { SandboxRuntime } from "./sandbox-runtime.ts";
 import { ContainerSession } from "./session.ts";
 
 export interface SandboxManagerOptions {
   docker: Dockerode;
+  /**
+   * With more than one (SANDBOX_DOCKER_HOSTS), sandboxes spread over these engines instead of
+   * `docker` alone; each is named as the setting lists it.
+   */
+  hosts?: Array<{ name: string; docker: Dockerode }>;
   image: string;
   limits: SandboxLimits;
   logger: Logger;
@@ -52,28 +59,43 @@ export interface SessionDescription {
   /** running: a live container; stopped: a container that is not running; suspended: only kept state. */
   state: "running" | "stopped" | "suspended";
   container: string | null;
+  /** The Docker engine its container is on; null when suspended. */
+  host: string | null;
   /** Bytes kept on the host for it (files and variables). */
   keptBytes: number;
   lastUsed: string;
 }
 
 export class SandboxManager implements Sandbox {
-  readonly runtime: ContainerRuntime;
+  readonly runtime: SandboxRuntime;
+  /** Set with several engines: which answer, and the pings that find out. */
+  readonly hosts: DockerHosts | null;
   readonly admission: SandboxAdmission;
   /** Every conversation this process has served: with a container, or suspended. */
   private readonly sessions = new Map<string, ContainerSession>();
   private reaper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SandboxManagerOptions) {
-    this.runtime = new ContainerRuntime({
-      docker: options.docker,
-      image: options.image,
-      limits: options.limits,
-      scope: options.scope,
-      logger: options.logger,
-      ...(options.runtime ? { runtime: options.runtime } : {}),
-      ...(options.replicas ? { owner: options.replicas.id } : {}),
-    });
+    const engineRuntime = (docker: Dockerode, host?: string) =>
+      new ContainerRuntime({
+        docker,
+        image: options.image,
+        limits: options.limits,
+        scope: options.scope,
+        logger: options.logger,
+        ...(options.runtime ? { runtime: options.runtime } : {}),
+        ...(options.replicas ? { owner: options.replicas.id } : {}),
+        ...(host ? { host } : {}),
+      });
+    const hosts = options.hosts ?? [];
+    this.hosts =
+      hosts.length > 1
+        ? new DockerHosts(
+            hosts.map(({ name, docker }) => ({ name, docker, runtime: engineRuntime(docker, name) })),
+            { logger: options.logger, onDown: (host, reason) => this.abandonOn(host, reason) },
+          )
+        : null;
+    this.runtime = this.hosts ?? engineRuntime(options.docker, hosts[0]?.name);
     this.admission = new SandboxAdmission({
       runtime: this.runtime,
       logger: options.logger,
@@ -84,6 +106,11 @@ export class SandboxManager implements Sandbox {
       suspendIdle: () => this.suspendLeastRecentlyUsed(),
       ...(options.replicas ? { liveOwners: options.replicas.alive } : {}),
     });
+  }
+
+  /** An engine stopped answering: each session on it is told, and moves with its next run. */
+  private abandonOn(host: string, reason: string): void {
+    for (const session of this.sessions.values()) session.abandonIfOn(host, reason);
   }
 
   /** Starts filling the warm pool (a no-op with pool size 0); removes pooled containers a crash left. */
@@ -162,6 +189,7 @@ export class SandboxManager implements Sandbox {
       key,
       state: container.running ? "running" : "stopped",
       container: container.name,
+      host: container.host,
       keptBytes: keptByKey.get(key)?.bytes ?? 0,
       lastUsed: keptByKey.get(key)?.lastUsed.toISOString() ?? container.createdAt,
     }));
@@ -172,6 +200,7 @@ export class SandboxManager implements Sandbox {
         key: session.key,
         state: "suspended",
         container: null,
+        host: null,
         keptBytes: session.bytes,
         lastUsed: session.lastUsed.toISOString(),
       });
@@ -338,6 +367,7 @@ export class SandboxManager implements Sandbox {
   async shutdown(): Promise<void> {
     clearInterval(this.reaper);
     this.reaper = undefined;
+    await this.hosts?.stopProbing();
     await Promise.all([
       this.admission.pool.close(),
       ...[...this.sessions.values()].map((session) => session.detach({ keepVariables: true })),

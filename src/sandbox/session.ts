@@ -175,6 +175,14 @@ export class ContainerSession implements SandboxSession {
     await this.continuity.touch();
   }
 
+  /**
+   * Its container's engine stopped answering: the channel is closed with `reason`, so a run in
+   * progress ends saying so, and the next one starts a container elsewhere with the kept files.
+   */
+  abandonIfOn(host: string, reason: string): void {
+    if (this.attached?.host === host) this.attached.client.close(reason);
+  }
+
   private async removeContainer(): Promise<void> {
     const attached = this.attached;
     this.attached = null;
@@ -215,9 +223,9 @@ export class ContainerSession implements SandboxSession {
       if (this.closed) throw new Error("this sandbox session was closed");
       if (this.attached && !this.attached.client.broken) return this.attached;
       if (this.attached?.client.broken) {
-        this.continuity.noteLoss(this.attached.client.broken);
         const lost = this.attached;
         this.attached = null;
+        this.continuity.noteLoss(await this.host.lossReason(lost));
         await this.host.release(lost, "remove").catch(() => undefined);
       }
       this.opening ??= this.openAndRestore(wait).finally(() => {

@@ -225,8 +225,9 @@ export class SupervisorClient extends EventEmitter<{ broken: [reason: string]; r
     return data;
   }
 
-  close(): void {
-    this.breakChannel("the session was closed");
+  /** Ends the channel; `reason` is what a request still waiting on it, and the session, are told. */
+  close(reason = "the session was closed"): void {
+    this.breakChannel(reason);
     this.stream.destroy();
   }
 

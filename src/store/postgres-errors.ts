@@ -5,16 +5,8 @@
  * need an admin (stop and say what to check). SQLSTATE classes: PostgreSQL's appendix A.
  */
 import { asBotError, type BotError, FatalError, RetryableError } from "../errors.ts";
+import { UNREACHABLE_SOCKET_CODES } from "../socket-errors.ts";
 
-/** Node's socket errors on the way to the server: it is down, restarting or unreachable. */
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-]);
 /** Serialization failures and deadlocks: the transaction lost a race and may simply run again. */
 const BUSY = new Set(["40001", "40P01", "55P03"]);
 /** The server is shutting down or starting: admin_shutdown, crash_shutdown, cannot_connect_now. */
@@ -32,7 +24,7 @@ export function toPostgresStoreError(error: unknown, operation: string, where: s
     return new RetryableError("store-busy", `Cannot ${operation}: the database is busy (${detail}).`, error);
   }
   if (
-    UNREACHABLE.has(code) ||
+    UNREACHABLE_SOCKET_CODES.has(code) ||
     RESTARTING.has(code) ||
     code.startsWith("08") ||
     code === "53300" ||

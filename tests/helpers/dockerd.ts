@@ -14,7 +14,10 @@ import { waitUntil } from "./wait-until.ts";
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
+/** The main engine's: its pidfile first, since other tests may run extra dockerds (extra-engine.ts). */
 async function dockerdPid(): Promise<number | null> {
+  const fromFile = Number((await readFile("/var/run/docker.pid", "utf8").catch(() => "")).trim());
+  if (Number.isInteger(fromFile) && fromFile > 0 && (await alive(fromFile))) return fromFile;
   try {
     const { stdout } = await run("pidof", ["dockerd"]);
     const pid = Number(stdout.trim().split(/\s+/)[0]);

@@ -75,3 +75,46 @@ describe("the Docker engine's address (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CE
     ]);
   });
 });
+
+describe("several Docker engines (SANDBOX_DOCKER_HOSTS)", () => {
+  it("lists each engine, named as written, with TLS for the tcp:// ones", async () => {
+    const config = loadConfig({
+      SANDBOX_DOCKER_HOSTS: "unix:///var/run/docker.sock, tcp://sandbox-2.internal:2376",
+      DOCKER_TLS_VERIFY: "1",
+      DOCKER_CERT_PATH: await certificates(),
+    });
+    expect(config.dockerHosts.map((host) => host.name)).toEqual([
+      "unix:///var/run/docker.sock",
+      "tcp://sandbox-2.internal:2376",
+    ]);
+    expect(config.dockerHosts[1]?.connection).toMatchObject({
+      host: "sandbox-2.internal",
+      port: 2376,
+      protocol: "https",
+      ca: "-----ca.pem-----\n",
+    });
+    // The first engine is the one the image is built on and the ops checks fall back to.
+    expect(config.docker).toEqual({ socketPath: "/var/run/docker.sock" });
+  });
+
+  it("is the one engine of DOCKER_HOST when unset", () => {
+    expect(loadConfig({ DOCKER_HOST: "tcp://docker.internal:2375" }).dockerHosts).toEqual([
+      {
+        name: "tcp://docker.internal:2375",
+        connection: { host: "docker.internal", port: 2375, protocol: "http" },
+      },
+    ]);
+  });
+
+  it("refuses an engine listed twice, an empty list and an address it cannot read", () => {
+    expect(problemsOf(() => loadConfig({ SANDBOX_DOCKER_HOSTS: "unix:///a.sock,unix:///a.sock" }))).toEqual([
+      "SANDBOX_DOCKER_HOSTS=unix:///a.sock,unix:///a.sock names an engine twice.",
+    ]);
+    expect(problemsOf(() => loadConfig({ SANDBOX_DOCKER_HOSTS: " , " }))).toEqual([
+      "SANDBOX_DOCKER_HOSTS is empty: list one engine or more, or unset it.",
+    ]);
+    expect(problemsOf(() => loadConfig({ SANDBOX_DOCKER_HOSTS: "unix:///a.sock,ssh://b" }))).toEqual([
+      "SANDBOX_DOCKER_HOSTS: ssh://b is not unix:///path/to/docker.sock or tcp://host:port.",
+    ]);
+  });
+});

@@ -153,6 +153,7 @@ describe("ContainerPool filling", () => {
       running: true,
       status: "Up",
       owner: null,
+      host: "fake",
     };
     runtime.leftovers = [
       { ...leftover, id: "old-pooled", pooled: true },
@@ -180,6 +181,7 @@ describe("ContainerPool filling", () => {
       running: true,
       status: "Up",
       pooled: true,
+      host: "fake",
     };
     runtime.leftovers = [
       { ...pooled, id: "alive", name: "cib-test-pool-a", owner: "replica-alive" },
@@ -206,6 +208,7 @@ describe("ContainerPool filling", () => {
         running: true,
         status: "Up",
         owner: null,
+        host: "fake",
       },
     ];
     await pool.start();

@@ -5,6 +5,7 @@ import {
   adapterChecks,
   type DockerProbe,
   dockerCheck,
+  dockerHostsCheck,
   sandboxImageCheck,
   storeCheck,
 } from "../../src/ops/readiness-checks.ts";
@@ -133,5 +134,37 @@ describe("readiness checks", () => {
     ]);
     connected = true;
     expect((await checkReadiness(checks)).ready).toBe(true);
+  });
+});
+
+describe("readiness with several Docker engines", () => {
+  const engines = (up: boolean[]) => {
+    let probes = 0;
+    return {
+      probes: () => probes,
+      probe: async () => {
+        probes += 1;
+      },
+      hosts: () =>
+        up.map((answers, index) => ({
+          name: `tcp://docker-${index}:2376`,
+          up: answers,
+          reason: answers ? null : `the Docker engine tcp://docker-${index}:2376 stopped answering`,
+        })),
+    };
+  };
+
+  it("is ready while one engine answers, asking each afresh", async () => {
+    const partly = engines([false, true]);
+    await expect(dockerHostsCheck(partly).check(new AbortController().signal)).resolves.toBeUndefined();
+    expect(partly.probes()).toBe(1);
+  });
+
+  it("names every engine that is down when none answers", async () => {
+    await expect(
+      dockerHostsCheck(engines([false, false])).check(new AbortController().signal),
+    ).rejects.toThrow(
+      "no Docker engine answers: the Docker engine tcp://docker-0:2376 stopped answering; the Docker engine tcp://docker-1:2376 stopped answering",
+    );
   });
 });

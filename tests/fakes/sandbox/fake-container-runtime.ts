@@ -6,11 +6,8 @@
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
-import type {
-  AttachedContainer,
-  ContainerRuntime,
-  SandboxContainerInfo,
-} from "../../../src/sandbox/container-runtime.ts";
+import type { AttachedContainer, SandboxContainerInfo } from "../../../src/sandbox/container-runtime.ts";
+import type { SandboxRuntime } from "../../../src/sandbox/sandbox-runtime.ts";
 import type { SupervisorClient } from "../../../src/sandbox/supervisor-client.ts";
 import { Arrivals } from "../../helpers/arrivals.ts";
 
@@ -121,7 +118,7 @@ function attached(
   imageId: string,
   adopted: boolean,
 ): AttachedContainer {
-  return { id, name, client: client as unknown as SupervisorClient, adopted, imageId };
+  return { id, name, host: "fake", client: client as unknown as SupervisorClient, adopted, imageId };
 }
 
 export class FakeContainerRuntime {
@@ -147,8 +144,8 @@ export class FakeContainerRuntime {
   private nextId = 1;
 
   /** This fake as the runtime the pool and admission take. */
-  asRuntime(): ContainerRuntime {
-    return this as unknown as ContainerRuntime;
+  asRuntime(): SandboxRuntime {
+    return this as unknown as SandboxRuntime;
   }
 
   containerName(key: string): string {
@@ -157,6 +154,10 @@ export class FakeContainerRuntime {
 
   imageId(): Promise<string> {
     return Promise.resolve(this.image);
+  }
+
+  isCurrentImage(container: Pick<AttachedContainer, "imageId">): Promise<boolean> {
+    return Promise.resolve(container.imageId === this.image);
   }
 
   refreshImage(): Promise<boolean> {

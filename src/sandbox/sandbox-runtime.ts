@@ -1,0 +1,35 @@
+/**
+ * What the sandbox's admission, pool and sessions need of the place containers run: one Docker
+ * engine (ContainerRuntime) or several behind one face (DockerHosts, SANDBOX_DOCKER_HOSTS).
+ */
+import type { AttachedContainer, SandboxContainerInfo } from "./container-runtime.ts";
+
+export interface SandboxRuntime {
+  /** The sandbox image's reference, as configured or built. */
+  readonly image: string;
+  /** Every pooled container's name starts with this. */
+  readonly poolPrefix: string;
+  containerName(sessionKey: string): string;
+  /** Whether the container runs the image its engine's tag names now. */
+  isCurrentImage(container: Pick<AttachedContainer, "imageId" | "host">): Promise<boolean>;
+  /** Looks at the image again; true when a tag now names a rebuilt image. */
+  refreshImage(): Promise<boolean>;
+  /** Attaches to the session's running container if there is one (on any engine), or null. */
+  adoptExisting(sessionKey: string): Promise<AttachedContainer | null>;
+  /** A new container for the session. */
+  create(sessionKey: string): Promise<AttachedContainer>;
+  createPooled(): Promise<AttachedContainer>;
+  claim(pooled: AttachedContainer, sessionKey: string): Promise<AttachedContainer>;
+  wasOomKilled(id: string): Promise<boolean>;
+  /** By id or name; one already gone is fine. */
+  remove(idOrName: string): Promise<void>;
+  /** This scope's containers on every engine that answers. */
+  list(): Promise<SandboxContainerInfo[]>;
+  /**
+   * With several engines: whether `host` has stopped answering (asked now), as a reason to tell
+   * the person, or null when it answers. A single engine leaves it out.
+   */
+  engineLoss?(host: string): Promise<string | null>;
+  /** Reads what the engines offer once; throws when none can run sandboxes. */
+  checkEngine(): Promise<unknown>;
+}
