@@ -19,7 +19,7 @@ export const LABEL_UID = "code-interpreter-bot.uid";
 /** The bot process (replica) a pooled container waits for: only a dead one's are left-overs. */
 export const LABEL_OWNER = "code-interpreter-bot.owner";
 export const SUPERVISOR_CAPABILITIES: readonly string[] = ["SETUID", "SETGID", "SETPCAP", "KILL"];
-const SUPERVISOR_COMMAND = ["python3", "-I", "-u", "/opt/sandbox/supervisor.py"];
+export const SUPERVISOR_COMMAND: readonly string[] = ["python3", "-I", "-u", "/opt/sandbox/supervisor.py"];
 const MIB = 1024 * 1024;
 /** Files per MiB of a tmpfs: bounds the kernel memory an inode flood costs (about 1 KiB each). */
 const INODES_PER_MB = 64;
