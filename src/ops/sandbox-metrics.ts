@@ -23,6 +23,23 @@ const WAIT_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 60
 /** A pooled container opens in milliseconds, a new one in about a second, a restore in several. */
 const OPEN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
+/** With several engines (SANDBOX_DOCKER_HOSTS): 1 for each engine that answers, 0 for one that is down. */
+export function dockerHostsGauge(
+  registry: Registry,
+  hosts: () => Array<{ name: string; up: boolean }>,
+): void {
+  new Gauge({
+    name: "cib_sandbox_docker_host_up",
+    help: "Whether each Docker engine of SANDBOX_DOCKER_HOSTS answers (1) or is left out as down (0).",
+    labelNames: ["host"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const host of hosts()) this.set({ host: host.name }, host.up ? 1 : 0);
+    },
+  });
+}
+
 export class SandboxMetrics implements AdmissionObserver {
   private readonly waitSeconds: Histogram<"queue">;
   private readonly openSeconds: Histogram<"how">;

@@ -22,6 +22,7 @@ import {
   sandboxImageCheck,
   storeCheck,
 } from "./readiness-checks.ts";
+import { dockerHostsGauge } from "./sandbox-metrics.ts";
 
 export interface OpsParts {
   config: OpsConfig;
@@ -54,6 +55,8 @@ export async function startOps(parts: OpsParts): Promise<RunningOps> {
     defaultMetrics: true,
   });
   parts.bot.observe(metrics);
+  const { dockerHosts } = parts;
+  if (dockerHosts) dockerHostsGauge(metrics.registry, () => dockerHosts.hosts());
   if (metrics.sandbox) parts.admission?.observe(metrics.sandbox);
   parts.model?.observe?.(metrics.model);
   for (const adapter of parts.adapters) adapter.observe?.(metrics.platforms);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { BotMetrics, sandboxCountsOf } from "../../src/ops/metrics.ts";
+import { dockerHostsGauge } from "../../src/ops/sandbox-metrics.ts";
 import { samplesOf } from "../helpers/prometheus.ts";
 
 describe("BotMetrics", () => {
@@ -134,5 +135,22 @@ describe("METRICS_PORT and METRICS_HOST", () => {
     expect(() => loadConfig({ METRICS_PORT: "70000", METRICS_HOST: "http://example.com" })).toThrow(
       /METRICS_PORT=70000 is not a whole number from 0 to 65535[\s\S]*METRICS_HOST=http:\/\/example.com is not a host name or IP address/,
     );
+  });
+});
+
+describe("the Docker engines gauge", () => {
+  it("says which engine answers and which is down, as of each scrape", async () => {
+    const metrics = new BotMetrics();
+    const hosts = [
+      { name: "unix:///var/run/docker.sock", up: true },
+      { name: "tcp://sandbox-2.internal:2376", up: false },
+    ];
+    dockerHostsGauge(metrics.registry, () => hosts);
+    let text = samplesOf((await metrics.expose()).body);
+    expect(text.get('cib_sandbox_docker_host_up{host="unix:///var/run/docker.sock"}')).toBe(1);
+    expect(text.get('cib_sandbox_docker_host_up{host="tcp://sandbox-2.internal:2376"}')).toBe(0);
+    hosts[1] = { name: "tcp://sandbox-2.internal:2376", up: true };
+    text = samplesOf((await metrics.expose()).body);
+    expect(text.get('cib_sandbox_docker_host_up{host="tcp://sandbox-2.internal:2376"}')).toBe(1);
   });
 });
