@@ -8,7 +8,8 @@
  *   (f) host memory per idle container, pooled and after first use
  *   (g) 100 conversations sending work at once
  *   (h) Python's restart, imports included, in a running container
- * (a)-(f) and (h) are taken under runc and, when the engine knows it, under runsc (gVisor), and
+ *   (i) print(1) in a warm session that is handed over after each request, as replicas do
+ * (a)-(f), (h) and (i) are taken under runc and, when the engine knows it, under runsc (gVisor), and
  * shown side by side; (g) measures the admission queue, under the runtime SANDBOX_RUNTIME selects.
  * Prints medians, p95s, ratios and the issue's targets; with --write, also writes BENCHMARKS.md.
  * Usage: npm run bench -- [--write] [--warm N] [--cold N] [--resume N] [--crowd N]
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
     `new conversation to first plot with the pool / warm-session plot: ${(med("(c) new conversation to first plot PNG, pool") / med("plot PNG, warm")).toFixed(2)}x`,
     `naive plot / new conversation to first plot with the pool: ${(med("(d) naive: docker run per execution, plot") / med("(c) new conversation to first plot PNG, pool")).toFixed(1)}x`,
     `naive print(1) / warm print(1): ${(med("(d) naive: docker run per execution, print") / med("(a)")).toFixed(0)}x`,
+    `warm print(1) handed over between replicas / warm print(1): ${(med("(i)") / med("(a)")).toFixed(1)}x`,
   ];
   const targets = [
     target(
