@@ -155,10 +155,8 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   private async onMessage(handler: MessageHandler, message: Message): Promise<void> {
-    // message.client, not this.client: discord.js hands over the messages that arrived while it
-    // waited for the guilds as soon as it is ready, before start() has got past `await ready`.
-    const client = message.client;
-    const botUserId = client.user?.id;
+    // Not this.client: messages queued while discord.js loaded the guilds come before start() sets it.
+    const botUserId = message.client.user?.id;
     if (!botUserId) return;
     const parsed = parseDiscordMessage(messageView(message, botUserId), {
       botUserId,
