@@ -93,7 +93,15 @@ export async function startExtraEngine(id: string): Promise<ExtraEngine> {
       );
   };
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    // Nothing of a failed start is left for the next run to trip over.
+    (daemon as ChildProcess | null)?.kill("SIGTERM");
+    await run("ip", ["netns", "delete", netns]).catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
   return {
     name: `unix://${socket}`,
     docker,
