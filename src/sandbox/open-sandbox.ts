@@ -41,16 +41,15 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     config.dockerHosts.length > 1 && !options.docker
       ? config.dockerHosts.map(({ name, connection }) => ({ name, docker: new Dockerode(connection) }))
       : [];
-  const reachable = hosts.length > 0 ? await answering(hosts, options.logger) : [docker];
-  let image = config.sandbox.image;
-  for (const engine of reachable) {
-    const ensured = await sandboxImageOn(engine, config, options);
-    image ??= ensured;
-  }
+  const [first, ...others] =
+    hosts.length > 0 ? await answering(hosts, options.logger) : [await answered(docker)];
+  // Every engine gets the image; the tag is content-addressed, so each build names the same one.
+  const image = config.sandbox.image ?? (await buildImageOn(first, config, options));
+  if (!config.sandbox.image) for (const engine of others) await buildImageOn(engine, config, options);
   const manager = new SandboxManager({
     docker,
     ...(hosts.length > 0 ? { hosts } : {}),
-    image: image ?? DEFAULT_SANDBOX_REPOSITORY,
+    image,
     limits: config.sandbox.limits,
     runtime: config.sandbox.runtime,
     logger: options.logger,
@@ -74,11 +73,21 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
   return manager;
 }
 
-/** The engines that answer a ping; none is a start-up failure, which names the first's problem. */
+/** The one engine, once it answers a ping (or a start-up failure saying what to do). */
+async function answered(docker: Dockerode): Promise<Dockerode> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+  return docker;
+}
+
+/** The engines that answer a ping, at least one; none is a start-up failure naming the first's problem. */
 async function answering(
   hosts: Array<{ name: string; docker: Dockerode }>,
   logger: Logger,
-): Promise<Dockerode[]> {
+): Promise<[Dockerode, ...Dockerode[]]> {
   const pinged = await Promise.allSettled(hosts.map(({ docker }) => docker.ping()));
   const up: Dockerode[] = [];
   pinged.forEach((result, index) => {
@@ -91,23 +100,14 @@ async function answering(
         "Docker engine does not answer; it is used once it does",
       );
   });
+  const [first, ...others] = up;
+  if (first) return [first, ...others];
   const failed = pinged.find((result): result is PromiseRejectedResult => result.status === "rejected");
-  if (up.length === 0 && failed) throw explainDockerError(failed.reason);
-  return up;
+  throw explainDockerError(failed?.reason);
 }
 
-/** The sandbox image on one engine: the configured one, or the current build (made if missing). */
-async function sandboxImageOn(
-  docker: Dockerode,
-  config: Config,
-  options: OpenSandboxOptions,
-): Promise<string> {
-  if (config.sandbox.image) return config.sandbox.image;
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw explainDockerError(error);
-  }
+/** The current build of the sandbox image on one engine, made there if missing. */
+async function buildImageOn(docker: Dockerode, config: Config, options: OpenSandboxOptions): Promise<string> {
   const built = await ensureSandboxImage({
     docker,
     contextDir: SANDBOX_CONTEXT_DIR,
