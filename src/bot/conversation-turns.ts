@@ -54,12 +54,7 @@ export class ConversationTurns {
   async take(conversationKey: string, arrival: Arrival, wait: TurnWait): Promise<HeldTurn> {
     if (!this.shared) return NOT_HELD;
     const { signal, onWait, log } = wait;
-    const turn: ConversationTurn = {
-      conversationKey,
-      requestId: arrival.id,
-      replicaId: this.replicaId,
-      receivedAt: arrival.receivedAt,
-    };
+    const turn = this.turnOf(conversationKey, arrival);
     let waited = false;
     for (;;) {
       signal.throwIfAborted();
@@ -89,13 +84,7 @@ export class ConversationTurns {
    * requests out (ConversationQueue), as the store gives a replica back a turn it holds.
    */
   async tryTake(conversationKey: string, log: Logger): Promise<HeldTurn | null> {
-    const arrival = this.arrive();
-    const turn: ConversationTurn = {
-      conversationKey,
-      requestId: arrival.id,
-      replicaId: this.replicaId,
-      receivedAt: arrival.receivedAt,
-    };
+    const turn = this.turnOf(conversationKey, this.arrive());
     try {
       if (!(await this.store.takeConversationTurn(turn, this.aliveWithinMs))) return null;
     } catch (error) {
@@ -103,6 +92,15 @@ export class ConversationTurns {
       return null;
     }
     return { release: () => this.release(turn, log) };
+  }
+
+  private turnOf(conversationKey: string, arrival: Arrival): ConversationTurn {
+    return {
+      conversationKey,
+      requestId: arrival.id,
+      replicaId: this.replicaId,
+      receivedAt: arrival.receivedAt,
+    };
   }
 
   private async release(turn: ConversationTurn, log: Logger): Promise<void> {
