@@ -11,6 +11,7 @@ import path from "node:path";
 import { type AccessConfig, readAccess } from "./access/access-config.ts";
 import { type DockerConnection, type DockerHost, readDocker, readDockerHosts } from "./docker-config.ts";
 import { FatalError } from "./errors.ts";
+import { type KubernetesConfig, readKubernetes } from "./kubernetes-config.ts";
 import { DEFAULT_LIMITS, type SandboxLimits } from "./sandbox/limits.ts";
 import { OCI_RUNTIMES, type OciRuntime } from "./sandbox/oci-runtime.ts";
 import { type PostgresConfig, readPostgresConfig } from "./store/database-config.ts";
@@ -84,6 +85,8 @@ export interface Config {
   docker: DockerConnection;
   /** Every Docker engine sandboxes run on: SANDBOX_DOCKER_HOSTS, or the one of DOCKER_HOST. */
   dockerHosts: DockerHost[];
+  /** Set with SANDBOX_BACKEND=kubernetes: sandboxes are pods, and Docker is not used for them. */
+  kubernetes: KubernetesConfig | null;
   sandbox: SandboxConfig;
   model: ModelConfig;
   agent: AgentConfig;
@@ -279,6 +282,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     postgres: readPostgresConfig(read),
     docker: dockerHosts[0]?.connection ?? docker,
     dockerHosts,
+    kubernetes: readKubernetes(read),
     sandbox: readSandbox(read, cwd, dataDir),
     model: readModel(read),
     agent: readAgent(read),

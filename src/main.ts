@@ -61,6 +61,7 @@ async function main(): Promise<number> {
           store: runtime.store,
           docker: createDocker(config),
           dockerHosts: runtime.sandbox.hosts,
+          kubernetes: config.kubernetes ? runtime.sandbox.runtime : null,
           sandboxImage: runtime.sandbox.runtime.image,
           sandboxCounts: sandboxCountsOf(runtime.sandbox.admission),
           admission: runtime.sandbox.admission,

@@ -55,6 +55,20 @@ export function dockerHostsCheck(engines: DockerHostsProbe): ReadinessCheck {
   };
 }
 
+/** What readiness needs of the Kubernetes backend; KubernetesRuntime has it. */
+export interface KubernetesProbe {
+  /** Lists the sandbox pods: the API server answers and the bot's role lets it. */
+  checkEngine(): Promise<unknown>;
+}
+
+/**
+ * Sandboxes as pods: ready while the API server answers and lets the bot list pods. Whether a
+ * node can pull the image shows only when a pod starts (its error names the kubelet's reason).
+ */
+export function kubernetesCheck(kubernetes: KubernetesProbe): ReadinessCheck {
+  return { part: "kubernetes", check: async () => void (await kubernetes.checkEngine()) };
+}
+
 /** Someone may remove the image under a running bot; new sandboxes could not start then. */
 export function sandboxImageCheck(docker: DockerProbe, ref: string): ReadinessCheck {
   return {

@@ -1,7 +1,7 @@
 /**
  * Wires the operators' endpoint for the long-running bot (main.ts): metrics that observe the
- * bot and read the sandbox's admission, and readiness over the store, Docker, the sandbox image
- * and each adapter that can tell whether it is connected.
+ * bot and read the sandbox's admission, and readiness over the store, Docker and the sandbox
+ * image (or the Kubernetes API server) and each adapter that can tell whether it is connected.
  */
 import type { ModelObserver } from "../agent/model-observer.ts";
 import type { ChatAdapter } from "../bot/adapter.ts";
@@ -19,6 +19,8 @@ import {
   type DockerProbe,
   dockerCheck,
   dockerHostsCheck,
+  type KubernetesProbe,
+  kubernetesCheck,
   sandboxImageCheck,
   storeCheck,
 } from "./readiness-checks.ts";
@@ -31,6 +33,8 @@ export interface OpsParts {
   docker: DockerProbe;
   /** With several engines (SANDBOX_DOCKER_HOSTS): checked instead of `docker` and the image on it. */
   dockerHosts?: DockerHostsProbe | null;
+  /** With SANDBOX_BACKEND=kubernetes: the API server is checked instead of Docker. */
+  kubernetes?: KubernetesProbe | null;
   /** The image new sandboxes start from (the sandbox manager's). */
   sandboxImage: string;
   sandboxCounts: () => SandboxCounts;
@@ -46,6 +50,13 @@ export interface OpsParts {
 export interface RunningOps extends OpsServer {
   /** From now on /readyz says the bot is stopping, so traffic moves away while requests finish. */
   draining(): void;
+}
+
+/** Where sandboxes run, asked the way that backend can answer. */
+function sandboxChecks(parts: OpsParts): ReadinessCheck[] {
+  if (parts.kubernetes) return [kubernetesCheck(parts.kubernetes)];
+  if (parts.dockerHosts) return [dockerHostsCheck(parts.dockerHosts)];
+  return [dockerCheck(parts.docker), sandboxImageCheck(parts.docker, parts.sandboxImage)];
 }
 
 export async function startOps(parts: OpsParts): Promise<RunningOps> {
@@ -69,9 +80,7 @@ export async function startOps(parts: OpsParts): Promise<RunningOps> {
       },
     },
     storeCheck(parts.store),
-    ...(parts.dockerHosts
-      ? [dockerHostsCheck(parts.dockerHosts)]
-      : [dockerCheck(parts.docker), sandboxImageCheck(parts.docker, parts.sandboxImage)]),
+    ...sandboxChecks(parts),
     ...adapterChecks(parts.adapters),
   ];
   const server = await startOpsServer({

@@ -24,6 +24,7 @@ import { checkRuntimeKnown, type OciRuntime } from "./oci-runtime.ts";
 import type { SandboxRuntime } from "./sandbox-runtime.ts";
 import { pickSandboxUid, type UidRange, uidRangeFor } from "./sandbox-uid.ts";
 import { SupervisorClient } from "./supervisor-client.ts";
+import { settleAdopted } from "./supervisor-settling.ts";
 
 export interface AttachedContainer {
   id: string;
@@ -308,24 +309,7 @@ export class ContainerRuntime implements SandboxRuntime {
 
   private async adopt(id: string, name: string, imageId: string): Promise<AttachedContainer> {
     const client = await this.attachClient(this.options.docker.getContainer(id));
-    // A run started by an earlier bot process may still be going. Nobody is left to read its
-    // result, so it is stopped (as a cancel would: its variables so far stay) rather than waited
-    // out, which could hold the conversation's next message for the whole time limit.
-    const { state, executionId } = await client.ping(5_000);
-    if (state === "busy" && executionId) {
-      await client.interrupt(executionId, "cancelled").catch((error: unknown) => {
-        this.options.logger.warn({ err: error, container: name }, "could not stop an orphaned run");
-      });
-      this.options.logger.info({ container: name }, "stopped a run left by an earlier bot process");
-    }
-    const deadline =
-      Date.now() + this.options.limits.executionTimeoutMs + this.options.limits.interruptGraceMs;
-    for (;;) {
-      const pong = await client.ping(5_000);
-      if (pong.state === "idle" || pong.state === "broken") break;
-      if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await settleAdopted(client, this.options.limits, this.options.logger.child({ container: name }));
     this.options.logger.info({ container: name }, "adopted running sandbox container");
     return { id, name, host: this.host, client, adopted: true, imageId };
   }

@@ -1,15 +1,21 @@
 /**
  * Composition for everything that needs sandboxes (the bot, the CLI, the benchmark):
- * connect to Docker, make sure the image exists, and return a session manager.
+ * connect to Docker (or a Kubernetes API server), make sure the image exists, and return a
+ * session manager.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Dockerode from "dockerode";
 import type { Config } from "../config.ts";
+import { FatalError } from "../errors.ts";
+import type { KubernetesConfig } from "../kubernetes-config.ts";
 import type { Logger } from "../logger.ts";
 import { explainDockerError } from "./docker-errors.ts";
 import { ensureSandboxImage } from "./image-builder.ts";
 import { DEFAULT_SANDBOX_REPOSITORY } from "./image-tag.ts";
+import { loadKubeConfig } from "./kubernetes/kube-config.ts";
+import { KubePods } from "./kubernetes/kube-pods.ts";
+import { KubernetesRuntime } from "./kubernetes/kubernetes-runtime.ts";
 import { SandboxManager, type SandboxManagerOptions } from "./session-manager.ts";
 
 export const SANDBOX_CONTEXT_DIR = path.resolve(
@@ -34,6 +40,7 @@ export interface OpenSandboxOptions {
 }
 
 export async function openSandbox(config: Config, options: OpenSandboxOptions): Promise<SandboxManager> {
+  if (config.kubernetes && !options.docker) return openKubernetesSandbox(config, config.kubernetes, options);
   const docker = options.docker ?? createDocker(config);
   // Several engines (SANDBOX_DOCKER_HOSTS): each gets the image; one that does not answer now is
   // left to the probes, and is used once it does.
@@ -47,11 +54,48 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
   const image = config.sandbox.image ?? (await buildImageOn(first, config, options));
   if (!config.sandbox.image) for (const engine of others) await buildImageOn(engine, config, options);
   const manager = new SandboxManager({
+    ...managerOptions(config, options, image),
     docker,
     ...(hosts.length > 0 ? { hosts } : {}),
+    runtime: config.sandbox.runtime,
+  });
+  await checkOrShutDown(manager);
+  manager.hosts?.startProbing();
+  return manager;
+}
+
+/** Sandboxes as pods: nothing to build (nodes pull SANDBOX_IMAGE), only the API to reach. */
+async function openKubernetesSandbox(
+  config: Config,
+  kubernetes: KubernetesConfig,
+  options: OpenSandboxOptions,
+): Promise<SandboxManager> {
+  const image = config.sandbox.image;
+  if (!image)
+    throw new FatalError("sandbox_image_missing", "SANDBOX_BACKEND=kubernetes needs SANDBOX_IMAGE.");
+  const runtime = new KubernetesRuntime({
+    pods: new KubePods({
+      kubeConfig: loadKubeConfig(kubernetes),
+      namespace: kubernetes.namespace,
+      logger: options.logger,
+    }),
     image,
     limits: config.sandbox.limits,
-    runtime: config.sandbox.runtime,
+    scope: options.scope,
+    logger: options.logger,
+    ...(options.replicas ? { owner: options.replicas.id } : {}),
+    ...(kubernetes.runtimeClassName ? { runtimeClassName: kubernetes.runtimeClassName } : {}),
+    ...(kubernetes.userNamespaces ? { userNamespace: true } : {}),
+  });
+  const manager = new SandboxManager({ ...managerOptions(config, options, image), sandboxRuntime: runtime });
+  await checkOrShutDown(manager);
+  return manager;
+}
+
+function managerOptions(config: Config, options: OpenSandboxOptions, image: string): SandboxManagerOptions {
+  return {
+    image,
+    limits: config.sandbox.limits,
     logger: options.logger,
     scope: options.scope,
     idleTimeoutMs: config.sandbox.idleTimeoutMs,
@@ -61,16 +105,17 @@ export async function openSandbox(config: Config, options: OpenSandboxOptions): 
     keptFilesDir: config.sandbox.keptFilesDir,
     keptFilesRetentionMs: config.sandbox.retentionMs,
     ...(options.replicas ? { replicas: options.replicas } : {}),
-  });
-  // At start-up, not when the first conversation's container fails to start.
+  };
+}
+
+/** At start-up, not when the first conversation's sandbox fails to start. */
+async function checkOrShutDown(manager: SandboxManager): Promise<void> {
   try {
     await manager.runtime.checkEngine();
   } catch (error) {
     await manager.shutdown();
     throw error;
   }
-  manager.hosts?.startProbing();
-  return manager;
 }
 
 /** The one engine, once it answers a ping (or a start-up failure saying what to do). */

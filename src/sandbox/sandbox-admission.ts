@@ -10,7 +10,7 @@ import type { ContainerHost, WaitOptions } from "./container-host.ts";
 import { ContainerPool } from "./container-pool.ts";
 import type { AttachedContainer } from "./container-runtime.ts";
 import { FairQueue, SlotQueue } from "./fair-queue.ts";
-import type { SandboxRuntime } from "./sandbox-runtime.ts";
+import { isSessionContainer, type SandboxRuntime } from "./sandbox-runtime.ts";
 
 export interface SandboxAdmissionOptions {
   runtime: SandboxRuntime;
@@ -156,8 +156,12 @@ export class SandboxAdmission implements ContainerHost {
     return engine ?? container.client.broken ?? "the sandbox container stopped";
   }
 
+  /** Removes the conversation's containers this process is not attached to, wherever they run. */
   async removeUnattached(key: string): Promise<void> {
-    await this.options.runtime.remove(this.containerName(key));
+    const { runtime } = this.options;
+    for (const container of await runtime.list()) {
+      if (isSessionContainer(runtime, key, container)) await runtime.remove(container.id);
+    }
   }
 
   async runSlot(wait: WaitOptions): Promise<(() => void) | null> {

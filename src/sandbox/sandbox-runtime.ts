@@ -33,3 +33,19 @@ export interface SandboxRuntime {
   /** Reads what the engines offer once; throws when none can run sandboxes. */
   checkEngine(): Promise<unknown>;
 }
+
+/**
+ * Whether the container is the conversation's: by its session label (Kubernetes labels a warm
+ * pod it claims), or, for a Docker container that came from the pool (its label stays empty),
+ * by the name it was renamed to.
+ */
+export function isSessionContainer(
+  runtime: Pick<SandboxRuntime, "containerName">,
+  key: string,
+  container: Pick<SandboxContainerInfo, "sessionKey" | "name">,
+): boolean {
+  return (
+    container.sessionKey === key ||
+    (container.sessionKey === null && container.name === runtime.containerName(key))
+  );
+}

@@ -14,11 +14,14 @@ import type { SandboxLimits } from "./limits.ts";
 import type { OciRuntime } from "./oci-runtime.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { SandboxAdmission } from "./sandbox-admission.ts";
-import type { SandboxRuntime } from "./sandbox-runtime.ts";
+import { isSessionContainer, type SandboxRuntime } from "./sandbox-runtime.ts";
 import { ContainerSession } from "./session.ts";
 
 export interface SandboxManagerOptions {
-  docker: Dockerode;
+  /** The one Docker engine; unused with `hosts` or `sandboxRuntime`. */
+  docker?: Dockerode;
+  /** Sandboxes somewhere other than Docker (Kubernetes pods): used instead of `docker` and `hosts`. */
+  sandboxRuntime?: SandboxRuntime;
   /**
    * With more than one (SANDBOX_DOCKER_HOSTS), sandboxes spread over these engines instead of
    * `docker` alone; each is named as the setting lists it.
@@ -49,6 +52,12 @@ export interface SandboxManagerOptions {
    */
   replicas?: { id: string; alive: () => Promise<ReadonlySet<string>> };
   now?: () => number;
+}
+
+function oneEngine(options: SandboxManagerOptions): Dockerode {
+  const docker = options.docker ?? options.hosts?.[0]?.docker;
+  if (!docker) throw new Error("SandboxManager needs a Docker engine or a sandbox runtime");
+  return docker;
 }
 
 /** A container this young may be one another process is still starting, not a left-over. */
@@ -95,7 +104,7 @@ export class SandboxManager implements Sandbox {
             { logger: options.logger, onDown: (host, reason) => this.abandonOn(host, reason) },
           )
         : null;
-    this.runtime = this.hosts ?? engineRuntime(options.docker, hosts[0]?.name);
+    this.runtime = options.sandboxRuntime ?? this.hosts ?? engineRuntime(oneEngine(options), hosts[0]?.name);
     this.admission = new SandboxAdmission({
       runtime: this.runtime,
       logger: options.logger,
@@ -150,10 +159,9 @@ export class SandboxManager implements Sandbox {
     const kept = this.keptFiles(key, this.options.logger);
     const hadFiles = (await kept?.exists()) ?? false;
     await kept?.clear();
-    const name = this.runtime.containerName(key);
-    const found = (await this.runtime.list()).find((c) => c.name === name);
-    if (found) await this.admission.removeUnattached(key);
-    return found !== undefined || hadFiles;
+    const found = (await this.runtime.list()).filter((c) => this.isOf(key, c));
+    for (const container of found) await this.runtime.remove(container.id);
+    return found.length > 0 || hadFiles;
   }
 
   /**
@@ -231,9 +239,8 @@ export class SandboxManager implements Sandbox {
    * variables kept for the next use. False when it has no running container.
    */
   async suspend(key: string): Promise<boolean> {
-    const name = this.runtime.containerName(key);
     const running = (await this.runtime.list()).some(
-      (container) => container.name === name && container.running,
+      (container) => this.isOf(key, container) && container.running,
     );
     if (!running) return false;
     const session = await this.acquire(key);
@@ -292,16 +299,18 @@ export class SandboxManager implements Sandbox {
     const root = this.options.keptFilesDir;
     if (limit <= 0 || !root) return [];
     const now = (this.options.now ?? Date.now)();
-    const running = new Set(
-      (await this.runtime.list()).filter((c) => c.running && !c.pooled).map((c) => c.name),
-    );
+    const running = (await this.runtime.list()).filter((c) => c.running && !c.pooled);
     return (await listKeptSessions(root, this.options.scope))
       .filter(
         ({ key, lastUsed }) =>
-          now - lastUsed.getTime() > limit && running.has(this.runtime.containerName(key)),
+          now - lastUsed.getTime() > limit && running.some((container) => this.isOf(key, container)),
       )
       .sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime())
       .map(({ key }) => key);
+  }
+
+  private isOf(key: string, container: SandboxContainerInfo): boolean {
+    return isSessionContainer(this.runtime, key, container);
   }
 
   /** Makes room for a waiting request: suspends the least recently used idle session. */

@@ -63,8 +63,12 @@ export class ContainerSession implements SandboxSession {
     return this.attached !== null && this.queued === 0 && this.opening === null && !this.closed;
   }
 
+  /**
+   * The container it holds, or the one it would make. On Kubernetes a conversation that took a
+   * warm pod keeps the pod's pool name (a pod cannot be renamed).
+   */
   get location(): string {
-    return this.containerName;
+    return this.attached?.name ?? this.containerName;
   }
 
   /** Starts (or adopts) the container now instead of at the first use. */

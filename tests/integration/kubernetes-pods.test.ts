@@ -14,7 +14,6 @@ import { SupervisorClient } from "../../src/sandbox/supervisor-client.ts";
 import type { OutputEvent } from "../../src/sandbox/types.ts";
 import { FakeKubernetes } from "../fakes/kubernetes/fake-kubernetes.ts";
 import { fakeKubeConfig } from "../fakes/kubernetes/kubeconfig.ts";
-import { FAKE_LABEL_APP, FAKE_LABEL_SCOPE } from "../fakes/kubernetes/pod-to-docker.ts";
 import { sandboxImage, TEST_LIMITS, testDocker } from "../helpers/sandbox.ts";
 import { waitUntil } from "../helpers/wait-until.ts";
 

@@ -3,17 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { entryText } from "../../src/access/access-entries.ts";
-import { ConfigError, loadConfig } from "../../src/config.ts";
-
-function problemsOf(env: Record<string, string>, cwd?: string): string[] {
-  try {
-    loadConfig(env, cwd);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("the configuration was accepted");
-}
+import { loadConfig } from "../../src/config.ts";
+import { configProblems } from "../helpers/config-problems.ts";
 
 describe("the access settings", () => {
   it("default to no rules, DMs allowed and no contact", () => {
@@ -50,7 +41,7 @@ describe("the access settings", () => {
   });
 
   it("lists every entry that is not an id, with the other problems", () => {
-    const problems = problemsOf({
+    const problems = configProblems({
       ACCESS_BLOCKED_USERS: "@bob, U0EVE, teams:U0X",
       ACCESS_ALLOW_DMS: "sometimes",
       SANDBOX_CPUS: "-1",
@@ -75,12 +66,12 @@ describe("the access settings", () => {
   it("does not start with a missing or broken policy file, naming the file and each problem", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "cib-access-config-"));
     const missing = path.join(dir, "nope.yaml");
-    expect(problemsOf({ ACCESS_POLICY_FILE: missing })).toEqual([
+    expect(configProblems({ ACCESS_POLICY_FILE: missing })).toEqual([
       `ACCESS_POLICY_FILE (${missing}): the file does not exist.`,
     ]);
     const broken = path.join(dir, "access.yaml");
     await writeFile(broken, "users:\n  alowed: [U0ALICE]\nroles: { blocked: [slack:Admins] }\n");
-    expect(problemsOf({ ACCESS_POLICY_FILE: broken, LOG_LEVEL: "chatty" })).toEqual([
+    expect(configProblems({ ACCESS_POLICY_FILE: broken, LOG_LEVEL: "chatty" })).toEqual([
       expect.stringMatching(/^LOG_LEVEL=chatty/),
       `ACCESS_POLICY_FILE (${broken}): unknown setting "users.alowed" (expected allowed or blocked).`,
       `ACCESS_POLICY_FILE (${broken}): roles.blocked[0]: "slack:Admins": Slack has no roles (roles are Discord's).`,

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
+import { configProblems } from "../helpers/config-problems.ts";
 
 let certDir = "";
 
@@ -16,16 +17,6 @@ async function certificates(names = ["ca.pem", "cert.pem", "key.pem"]): Promise<
   certDir = await mkdtemp(path.join(tmpdir(), "cib-docker-certs-"));
   for (const name of names) await writeFile(path.join(certDir, name), `-----${name}-----\n`);
   return certDir;
-}
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
 }
 
 describe("the Docker engine's address (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)", () => {
@@ -62,13 +53,11 @@ describe("the Docker engine's address (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CE
 
   it("names each certificate file that is missing", async () => {
     const dir = await certificates(["ca.pem"]);
-    const problems = problemsOf(() =>
-      loadConfig({
-        DOCKER_HOST: "tcp://docker.internal:2376",
-        DOCKER_TLS_VERIFY: "1",
-        DOCKER_CERT_PATH: dir,
-      }),
-    );
+    const problems = configProblems({
+      DOCKER_HOST: "tcp://docker.internal:2376",
+      DOCKER_TLS_VERIFY: "1",
+      DOCKER_CERT_PATH: dir,
+    });
     expect(problems).toEqual([
       expect.stringContaining(`needs cert.pem in DOCKER_CERT_PATH=${dir}`),
       expect.stringContaining(`needs key.pem in DOCKER_CERT_PATH=${dir}`),
@@ -107,13 +96,13 @@ describe("several Docker engines (SANDBOX_DOCKER_HOSTS)", () => {
   });
 
   it("refuses an engine listed twice, an empty list and an address it cannot read", () => {
-    expect(problemsOf(() => loadConfig({ SANDBOX_DOCKER_HOSTS: "unix:///a.sock,unix:///a.sock" }))).toEqual([
+    expect(configProblems({ SANDBOX_DOCKER_HOSTS: "unix:///a.sock,unix:///a.sock" })).toEqual([
       "SANDBOX_DOCKER_HOSTS=unix:///a.sock,unix:///a.sock names an engine twice.",
     ]);
-    expect(problemsOf(() => loadConfig({ SANDBOX_DOCKER_HOSTS: " , " }))).toEqual([
+    expect(configProblems({ SANDBOX_DOCKER_HOSTS: " , " })).toEqual([
       "SANDBOX_DOCKER_HOSTS is empty: list one engine or more, or unset it.",
     ]);
-    expect(problemsOf(() => loadConfig({ SANDBOX_DOCKER_HOSTS: "unix:///a.sock,ssh://b" }))).toEqual([
+    expect(configProblems({ SANDBOX_DOCKER_HOSTS: "unix:///a.sock,ssh://b" })).toEqual([
       "SANDBOX_DOCKER_HOSTS: ssh://b is not unix:///path/to/docker.sock or tcp://host:port.",
     ]);
   });

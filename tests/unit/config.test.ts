@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 import { describeDatabase } from "../../src/store/database-config.ts";
+import { configProblems } from "../helpers/config-problems.ts";
 
 describe("loadConfig", () => {
   it("has working defaults with an empty environment", () => {
@@ -57,20 +58,10 @@ describe("loadConfig", () => {
     expect(config.postgres).toEqual({ url, maxConnections: 4 });
     expect(describeDatabase(config)).toBe("PostgreSQL at postgres://bot@db.internal:5432/bot");
     for (const wrong of ["mysql://bot:hunter2@db/bot", "bot:hunter2@db/bot"]) {
-      const problems = problemsOf({ DATABASE_URL: wrong });
+      const problems = configProblems({ DATABASE_URL: wrong });
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(/DATABASE_URL .*postgres:\/\/.*unset it|leave it unset for SQLite/);
       expect(problems[0]).not.toContain("hunter2");
     }
   });
 });
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a configuration problem");
-}

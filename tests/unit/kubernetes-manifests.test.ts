@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { loadConfig } from "../../src/config.ts";
 import { LABEL_APP } from "../../src/sandbox/container-spec.ts";
 import { sandboxPod } from "../../src/sandbox/kubernetes/pod-spec.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
@@ -40,6 +41,20 @@ function one(kind: string): Manifest {
   return found[0] as Manifest;
 }
 
+interface BotContainer {
+  env: Array<{ name: string; value?: string }>;
+  ports: Array<{ name: string; containerPort: number }>;
+  readinessProbe: { httpGet: unknown };
+  livenessProbe: { httpGet: unknown };
+}
+
+function botContainer(): BotContainer {
+  const spec = one("Deployment").spec as { template: { spec: { containers: BotContainer[] } } };
+  const [container] = spec.template.spec.containers;
+  if (!container) throw new Error("the deployment has no container");
+  return container;
+}
+
 describe("deploy/kubernetes", () => {
   it("holds the namespaces, account, role, binding, network policy and deployment", () => {
     expect(manifests.map((m) => m.kind).sort()).toEqual(
@@ -67,7 +82,7 @@ describe("deploy/kubernetes", () => {
     expect(order("ServiceAccount")).toBeLessThan(order("Deployment"));
   });
 
-  it("lets the bot create, read, list and delete pods and attach to them, and nothing more", () => {
+  it("lets the bot create, read, list, label and delete pods and attach to them, and nothing more", () => {
     const role = one("Role");
     expect(role.metadata.namespace).toBe("code-interpreter-sandboxes");
     const rules = role.rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
@@ -81,6 +96,7 @@ describe("deploy/kubernetes", () => {
         "/pods:create",
         "/pods:get",
         "/pods:list",
+        "/pods:patch",
         "/pods:delete",
         "/pods/attach:create",
         "/pods/attach:get",
@@ -169,6 +185,20 @@ describe("deploy/kubernetes", () => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },
     });
+  });
+
+  it("gives the bot settings it accepts, and probes the endpoints it serves on the port it listens on", () => {
+    const container = botContainer();
+    const values = Object.fromEntries(
+      container.env.flatMap((variable) =>
+        variable.value === undefined ? [] : [[variable.name, variable.value]],
+      ),
+    );
+    const config = loadConfig({ ...values, DATABASE_URL: "postgres://bot@db.internal:5432/bot" });
+    expect(config.kubernetes?.namespace).toBe(one("Role").metadata.namespace);
+    expect(config.ops?.port).toBe(container.ports.find((port) => port.name === "metrics")?.containerPort);
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "metrics" });
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
   });
 
   it("enforces Pod Security baseline where sandboxes run and restricted where the bot runs", () => {

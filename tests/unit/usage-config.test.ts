@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig } from "../../src/config.ts";
+import { configProblems } from "../helpers/config-problems.ts";
 
 describe("usage settings", () => {
   it("have every limit off and no prices by default", () => {
@@ -45,7 +36,7 @@ describe("usage settings", () => {
   });
 
   it("report bad values and half a price, all at once", () => {
-    const found = problems({
+    const found = configProblems({
       LIMIT_REQUESTS_PER_HOUR: "-1",
       LIMIT_TOKENS_PER_DAY: "lots",
       PRICE_INPUT_PER_MILLION: "2.5",

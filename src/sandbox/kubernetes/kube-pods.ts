@@ -9,6 +9,8 @@ import {
   ApiException,
   CoreV1Api,
   type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
   type V1ContainerStatus,
   type V1Pod,
 } from "@kubernetes/client-node";
@@ -87,6 +89,29 @@ export class KubePods {
       return list.items;
     } catch (error) {
       throw explainKubernetesError(error, `list pods (${labelSelector})`);
+    }
+  }
+
+  /**
+   * Sets labels and annotations on a pod (a JSON merge patch: the keys given change, the rest
+   * stay). With `resourceVersion`, the API server refuses (409) if the pod changed since it was
+   * read, so two writers cannot both think they won.
+   */
+  async patchMetadata(
+    name: string,
+    metadata: {
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+      resourceVersion?: string;
+    },
+  ): Promise<V1Pod> {
+    try {
+      return await this.api.patchNamespacedPod(
+        { name, namespace: this.namespace, body: { metadata } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      throw explainKubernetesError(error, `label pod ${name}`);
     }
   }
 

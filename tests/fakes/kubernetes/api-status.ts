@@ -80,3 +80,21 @@ export function methodNotAllowed(method: string): ApiStatusError {
     `the server does not allow this method on the requested resource (${method})`,
   );
 }
+
+/** The optimistic-concurrency refusal: the object changed since the client read it. */
+export function conflict(resource: string, name: string): ApiStatusError {
+  return failure(
+    409,
+    "Conflict",
+    `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, kind: resource },
+  );
+}
+
+export function unsupportedMediaType(contentType: string): ApiStatusError {
+  return failure(
+    415,
+    "UnsupportedMediaType",
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`,
+  );
+}

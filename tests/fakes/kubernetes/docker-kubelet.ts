@@ -57,7 +57,24 @@ export class DockerKubelet {
   run(uid: string, pod: V1Pod, report: (update: ContainerReport) => void): void {
     const created = this.create(pod, report);
     this.pods.set(uid, { created });
-    void created.then((container) => (container ? this.start(container, report) : undefined));
+    void created.then((container) => (container ? this.start(container, pod, report) : undefined));
+  }
+
+  /**
+   * A kubelet makes every emptyDir world-writable (0777) before the container runs. Docker copies
+   * the image's directory mode over a tmpfs mounted on it (0755, root's), so the fake's node does
+   * the kubelet's chmod as root inside, before it reports the container running.
+   */
+  private async openVolumes(container: Dockerode.Container, pod: V1Pod): Promise<void> {
+    const paths = (pod.spec?.containers[0]?.volumeMounts ?? []).map((mount) => mount.mountPath);
+    if (paths.length === 0) return;
+    const exec = await container.exec({ Cmd: ["chmod", "0777", ...paths], User: "0", AttachStdout: false });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    await new Promise((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.resume();
+    });
   }
 
   /** Docker's multiplexed attach stream of the pod's container. */
@@ -125,6 +142,7 @@ export class DockerKubelet {
 
   private async start(
     container: Dockerode.Container,
+    pod: V1Pod,
     report: (update: ContainerReport) => void,
   ): Promise<void> {
     try {
@@ -140,6 +158,7 @@ export class DockerKubelet {
       });
       return;
     }
+    await this.openVolumes(container, pod).catch(() => undefined);
     const info = await container.inspect().catch(() => null);
     const startedAt = info ? new Date(info.State.StartedAt) : new Date();
     report({ state: "running", containerId: container.id, imageId: info?.Image ?? "", startedAt });

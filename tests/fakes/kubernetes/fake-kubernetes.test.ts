@@ -8,14 +8,21 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import { ApiException, Attach, CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import {
+  ApiException,
+  Attach,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxImage, testDocker } from "../../helpers/sandbox.ts";
 import { waitUntil } from "../../helpers/wait-until.ts";
 import { FakeKubernetes } from "./fake-kubernetes.ts";
 import { fakeKubeConfig, writeKubeconfig } from "./kubeconfig.ts";
-import { FAKE_LABEL_APP, FAKE_LABEL_SCOPE } from "./pod-to-docker.ts";
 
 const NAMESPACE = "sandboxes";
 const scope = `test-k8s-${randomUUID().slice(0, 8)}`;
@@ -233,6 +240,58 @@ describe("the fake Kubernetes API", () => {
       "the pod to be gone",
       async () => (await api.listNamespacedPod({ namespace: NAMESPACE })).items.length === 0,
     );
+  });
+
+  it("relabels a pod with a merge patch, and refuses a stale version, other fields and other patch types", async () => {
+    const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+    const created = await api.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: podOf("relabel", ["sleep", "60"]),
+    });
+    const patched = await api.patchNamespacedPod(
+      {
+        name: "relabel",
+        namespace: NAMESPACE,
+        body: {
+          metadata: { labels: { app: null, session: "abc" }, annotations: { "example.com/key": "slack:T1" } },
+        },
+      },
+      merge,
+    );
+    expect(patched.metadata?.labels).toEqual({ pod: "relabel", session: "abc" });
+    expect(patched.metadata?.annotations).toEqual({ "example.com/key": "slack:T1" });
+    expect(Number(patched.metadata?.resourceVersion)).toBeGreaterThan(
+      Number(created.metadata?.resourceVersion),
+    );
+    const listed = await api.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "session=abc" });
+    expect(listed.items.map((pod) => pod.metadata?.name)).toEqual(["relabel"]);
+
+    const stale = {
+      metadata: { labels: { session: "def" }, resourceVersion: created.metadata?.resourceVersion },
+    };
+    expect(
+      await refusal(api.patchNamespacedPod({ name: "relabel", namespace: NAMESPACE, body: stale }, merge)),
+    ).toMatchObject({ code: 409, reason: "Conflict" });
+    const spec = { spec: { containers: [{ name: "main", image: "other" }] } };
+    expect(
+      await refusal(api.patchNamespacedPod({ name: "relabel", namespace: NAMESPACE, body: spec }, merge)),
+    ).toMatchObject({ code: 422, reason: "Invalid" });
+    const badValue = { metadata: { labels: { session: "slack:T1" } } };
+    expect(
+      await refusal(api.patchNamespacedPod({ name: "relabel", namespace: NAMESPACE, body: badValue }, merge)),
+    ).toMatchObject({ code: 422, reason: "Invalid" });
+    const jsonPatch = [{ op: "add", path: "/metadata/labels/x", value: "y" }];
+    expect(
+      await refusal(api.patchNamespacedPod({ name: "relabel", namespace: NAMESPACE, body: jsonPatch })),
+    ).toMatchObject({ code: 415, reason: "UnsupportedMediaType" });
+    expect((await api.readNamespacedPod({ name: "relabel", namespace: NAMESPACE })).metadata?.labels).toEqual(
+      {
+        pod: "relabel",
+        session: "abc",
+      },
+    );
+    await api.deleteNamespacedPod({ name: "relabel", namespace: NAMESPACE });
+    await waitUntil("the pod to be gone", () => gone("relabel"));
   });
 
   it("records what the client sent: the pod as JSON, with nothing the test did not set", async () => {

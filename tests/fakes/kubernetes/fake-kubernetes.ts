@@ -5,6 +5,8 @@
  *   POST   /api/v1/namespaces/{ns}/pods                 201 Pod | 409 AlreadyExists | 422 Invalid | 403
  *   GET    /api/v1/namespaces/{ns}/pods?labelSelector=  200 PodList (equality selectors)
  *   GET    /api/v1/namespaces/{ns}/pods/{name}          200 Pod | 404 NotFound
+ *   PATCH  /api/v1/namespaces/{ns}/pods/{name}          200 Pod | 409 Conflict | 415 (merge patch of labels
+ *                                                       and annotations only: metadata-patch.ts)
  *   DELETE /api/v1/namespaces/{ns}/pods/{name}          200 Pod (terminating) | 404 NotFound
  *   GET    /api/v1/namespaces/{ns}/pods/{name}/attach   WebSocket, v4.channel.k8s.io (attach.ts)
  *
@@ -30,7 +32,8 @@ import {
 import { bridgeAttach, createAttachServer, offersChannelProtocol, refuseUpgrade } from "./attach.ts";
 import { DockerKubelet } from "./docker-kubelet.ts";
 import { parseLabelSelector } from "./label-selector.ts";
-import { admitBaseline, admitRuntimeClass, validatePod } from "./pod-admission.ts";
+import { mergeMetadataPatch } from "./metadata-patch.ts";
+import { admitBaseline, admitRuntimeClass, validatePod, validatePodMetadata } from "./pod-admission.ts";
 import { PodStore } from "./pod-store.ts";
 
 /** The API server's own cap on a request body. */
@@ -110,7 +113,7 @@ export class FakeKubernetes {
       const body = await readJson(request);
       this.requests.push(record(request, url, body, false));
       this.authorize(request);
-      const [code, answer] = this.route(request.method ?? "GET", url, body);
+      const [code, answer] = this.route(request.method ?? "GET", url, body, request.headers["content-type"]);
       respond(response, code, answer);
     } catch (error) {
       const status =
@@ -121,7 +124,7 @@ export class FakeKubernetes {
     }
   }
 
-  private route(method: string, url: URL, body: unknown): [number, unknown] {
+  private route(method: string, url: URL, body: unknown, contentType?: string): [number, unknown] {
     const path = url.pathname;
     const collection = PODS.exec(path);
     if (collection) {
@@ -136,6 +139,7 @@ export class FakeKubernetes {
       const name = decodeURIComponent(item[2] ?? "");
       if (method === "GET") return [200, this.pods.get(namespace, name)];
       if (method === "DELETE") return [200, this.delete(namespace, name, url, body)];
+      if (method === "PATCH") return [200, this.patch(namespace, name, contentType, body)];
       throw methodNotAllowed(method);
     }
     if (ATTACH.test(path)) throw badRequest("Upgrade request required");
@@ -181,6 +185,12 @@ export class FakeKubernetes {
       this.pods.report(namespace, name, update),
     );
     return snapshot(stored);
+  }
+
+  private patch(namespace: string, name: string, contentType: string | undefined, body: unknown): V1Pod {
+    const metadata = mergeMetadataPatch(this.pods.get(namespace, name), contentType, body);
+    validatePodMetadata({ metadata: { name, ...metadata } });
+    return snapshot(this.pods.relabel(namespace, name, metadata));
   }
 
   private delete(namespace: string, name: string, url: URL, body: unknown): V1Pod {

@@ -43,21 +43,7 @@ export function validatePod(pod: V1Pod): void {
       `Invalid value: "${name}": a lowercase RFC 1123 subdomain is required`,
     );
   }
-  for (const [key, value] of Object.entries(pod.metadata?.labels ?? {})) {
-    if (!validQualifiedName(key))
-      add("metadata.labels", "FieldValueInvalid", `Invalid value: "${key}": not a qualified name`);
-    if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value)) {
-      add(
-        "metadata.labels",
-        "FieldValueInvalid",
-        `Invalid value: "${String(value)}": not a valid label value`,
-      );
-    }
-  }
-  for (const key of Object.keys(pod.metadata?.annotations ?? {})) {
-    if (!validQualifiedName(key))
-      add("metadata.annotations", "FieldValueInvalid", `Invalid value: "${key}": not a qualified name`);
-  }
+  addMetadataCauses(pod, add);
   const spec = pod.spec;
   const containers = spec?.containers ?? [];
   if (containers.length === 0) add("spec.containers", "FieldValueRequired", "Required value");
@@ -75,6 +61,31 @@ export function validatePod(pod: V1Pod): void {
     validateContainer(container, `spec.containers[${index}]`, volumes, add);
   });
   if (causes.length > 0) throw invalid("Pod", name, causes);
+}
+
+/** Labels and annotations alone, as a PATCH of them is checked. */
+export function validatePodMetadata(pod: V1Pod): void {
+  const causes: StatusCause[] = [];
+  addMetadataCauses(pod, (field, reason, message) => causes.push({ field, reason, message }));
+  if (causes.length > 0) throw invalid("Pod", pod.metadata?.name ?? "", causes);
+}
+
+function addMetadataCauses(pod: V1Pod, add: (field: string, reason: string, message: string) => void): void {
+  for (const [key, value] of Object.entries(pod.metadata?.labels ?? {})) {
+    if (!validQualifiedName(key))
+      add("metadata.labels", "FieldValueInvalid", `Invalid value: "${key}": not a qualified name`);
+    if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value)) {
+      add(
+        "metadata.labels",
+        "FieldValueInvalid",
+        `Invalid value: "${String(value)}": not a valid label value`,
+      );
+    }
+  }
+  for (const key of Object.keys(pod.metadata?.annotations ?? {})) {
+    if (!validQualifiedName(key))
+      add("metadata.annotations", "FieldValueInvalid", `Invalid value: "${key}": not a qualified name`);
+  }
 }
 
 function validateContainer(

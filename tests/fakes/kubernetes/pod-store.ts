@@ -9,6 +9,9 @@ import { alreadyExists, notFound } from "./api-status.ts";
 import type { ContainerReport } from "./docker-kubelet.ts";
 import { matchesSelector, type Requirement } from "./label-selector.ts";
 
+/** The node every pod of the fake is scheduled on. */
+export const FAKE_NODE = "fake-node-1";
+
 export class PodStore {
   private readonly pods = new Map<string, V1Pod>();
   private version = 1;
@@ -31,6 +34,8 @@ export class PodStore {
         resourceVersion: this.nextVersion(),
         creationTimestamp: now,
       },
+      // The fake's one node; a real scheduler binds the pod to a node just after it is created.
+      ...(body.spec ? { spec: { ...body.spec, nodeName: FAKE_NODE } } : {}),
       status: {
         phase: "Pending",
         qosClass: qosClass(body),
@@ -64,6 +69,17 @@ export class PodStore {
 
   get resourceVersion(): string {
     return String(this.version);
+  }
+
+  /** New labels and annotations (already merged and validated); a new resourceVersion. */
+  relabel(
+    namespace: string,
+    name: string,
+    metadata: { labels: Record<string, string>; annotations: Record<string, string> },
+  ): V1Pod {
+    const pod = this.get(namespace, name);
+    pod.metadata = { ...pod.metadata, ...metadata, resourceVersion: this.nextVersion() };
+    return pod;
   }
 
   /** Marks the pod terminating, as DELETE does before the node has stopped it. */

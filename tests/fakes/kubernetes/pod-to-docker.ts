@@ -111,8 +111,10 @@ function securityOptions(
 }
 
 /**
- * A memory-backed emptyDir is a tmpfs the kubelet mounts with its size only: exec allowed, mode
- * 1777 (tmpfs's own default, and Docker's). Disk-backed volumes are beyond this node.
+ * A memory-backed emptyDir is a tmpfs the kubelet mounts with its size only, exec allowed, and
+ * then makes world-writable (mode 0777, the kubelet's emptyDir permission). Docker's tmpfs would
+ * otherwise take the image's directory mode (0755, root's), which no sandbox uid could write.
+ * Disk-backed volumes are beyond this node.
  */
 function tmpfsMounts(
   volumes: NonNullable<V1Pod["spec"]>["volumes"] & object,
@@ -127,7 +129,12 @@ function tmpfsMounts(
       );
     }
     const size = volume.emptyDir.sizeLimit === undefined ? null : parseQuantity(volume.emptyDir.sizeLimit);
-    const options = [mount.readOnly ? "ro" : "rw", "exec", ...(size ? [`size=${Math.round(size)}`] : [])];
+    const options = [
+      mount.readOnly ? "ro" : "rw",
+      "exec",
+      "mode=0777",
+      ...(size ? [`size=${Math.round(size)}`] : []),
+    ];
     mounts[mount.mountPath] = options.join(",");
   }
   return mounts;
