@@ -34,10 +34,15 @@ const MIN_INODES = 1024;
  * what gVisor needs for that many guest processes, or reaching it stops the whole sandbox.
  * Measured with Debian's runsc 20221219 on the ptrace platform (the cgroup's pids.peak): 417 host
  * tasks for 64 sleeping forks of a bare Python, but 749 when Python with numpy and pandas loaded
- * forks and execs 64 processes, so about 10 per guest process on top of about 85.
+ * forks and execs 64 processes. And gVisor keeps most of those host tasks after the guest
+ * processes have exited: on a loaded host (two busy CPUs), rounds of 64 forks in one sandbox left
+ * 978, 1,447 and 1,817 host tasks behind, so the former limit of 12 per process (1,024 for 64)
+ * stopped the sandbox in its second round. 24 per process carries a sandbox through three such
+ * rounds under load; what it cannot do is make the count go down: a sandbox that keeps forking
+ * ends at the limit, and the person is told the sandbox stopped (README, gVisor).
  */
-const RUNSC_PIDS_PER_PROCESS = 12;
-const RUNSC_PIDS_HEADROOM = 256;
+const RUNSC_PIDS_PER_PROCESS = 24;
+const RUNSC_PIDS_HEADROOM = 512;
 
 export interface ContainerSpecInput {
   image: string;

@@ -9,6 +9,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
 import type { ContainerSession } from "../../src/sandbox/session.ts";
+import type { Execution } from "../../src/sandbox/types.ts";
 import {
   createTestSandbox,
   TEST_LIMITS,
@@ -40,7 +41,13 @@ afterAll(async () => {
 
 async function expectFilesKept(): Promise<void> {
   const run = await session.execute("print(open('/mnt/data/keep.txt').read())");
-  expect(run.stdout).toBe("kept\n");
+  expect(run.stdout, describeRun(run)).toBe("kept\n");
+}
+
+/** What a failed expectation on a run prints, so a failure says why rather than only what. */
+function describeRun(run: Execution): string {
+  const { status, stdout, stderr, error, notices, kernelRestarted, filesLost } = run;
+  return JSON.stringify({ status, stdout, stderr, error, notices, kernelRestarted, filesLost });
 }
 
 /** Runs a command in the container beside the supervisor (as `docker exec` does) and returns its stdout. */
@@ -372,7 +379,7 @@ time.sleep(50)
     expect(forks.stdout).toBe("forked\n");
     stopHog.abort();
     const hogRun = await hog;
-    expect(hogRun.status).toBe("cancelled");
+    expect(hogRun.status, describeRun(hogRun)).toBe("cancelled");
     // The supervisor names the limit from the pids cgroup's counter; gVisor enforces the limit
     // with RLIMIT_NPROC inside and shows no cgroup there, so under runsc the run says only that
     // its processes were stopped.
@@ -390,8 +397,8 @@ time.sleep(50)
     const run = await session.execute(
       "import os\nprint('visible')\nos.system('echo from-a-shell; echo to-stderr >&2')",
     );
-    expect(run.stdout).toBe("visible\nfrom-a-shell\n");
-    expect(run.stderr).toBe("to-stderr\n");
+    expect(run.stdout, describeRun(run)).toBe("visible\nfrom-a-shell\n");
+    expect(run.stderr, describeRun(run)).toBe("to-stderr\n");
   });
 
   it("says plainly when an inode flood fills /mnt/data, and the session survives it", async () => {

@@ -46,7 +46,7 @@ describe("the sandbox's OCI runtime", () => {
 
   it("leaves room under runsc for gVisor's own host processes in the pids limit", () => {
     expect(spec().HostConfig?.PidsLimit).toBe(DEFAULT_LIMITS.pids);
-    expect(spec("runsc").HostConfig?.PidsLimit).toBe(DEFAULT_LIMITS.pids * 12 + 256);
+    expect(spec("runsc").HostConfig?.PidsLimit).toBe(DEFAULT_LIMITS.pids * 24 + 512);
   });
 
   it("needs nothing from the engine for runc", () => {
