@@ -32,6 +32,11 @@ export interface ContainerHost {
    * the cgroup counters the supervisor reads under runc do not exist inside it.
    */
   wasOomKilled?(container: AttachedContainer): Promise<boolean>;
+  /**
+   * The same container attached anew when its channel broke but it still runs; null when it
+   * does not (or the runtime cannot tell), and the session replaces it.
+   */
+  reattach?(container: AttachedContainer): Promise<AttachedContainer | null>;
   /** Why a container's channel broke, for the person: its engine gone, or what the channel said. */
   lossReason(container: AttachedContainer): Promise<string>;
   /** Waits for a run slot; resolves with its release, or null when the signal aborted first. */

@@ -156,6 +156,17 @@ export class SandboxAdmission implements ContainerHost {
     return engine ?? container.client.broken ?? "the sandbox container stopped";
   }
 
+  /** The same container attached anew, when its runtime can and it still runs; it stays counted as held. */
+  async reattach(container: AttachedContainer): Promise<AttachedContainer | null> {
+    const { runtime } = this.options;
+    if (!runtime.reattach) return null;
+    container.client.close();
+    const again = await runtime.reattach(container);
+    if (again)
+      this.options.logger.info({ container: container.name }, "sandbox channel closed; attached again");
+    return again;
+  }
+
   /** Removes the conversation's containers this process is not attached to, wherever they run. */
   async removeUnattached(key: string): Promise<void> {
     const { runtime } = this.options;

@@ -30,6 +30,12 @@ export interface SandboxRuntime {
    * the person, or null when it answers. A single engine leaves it out.
    */
   engineLoss?(host: string): Promise<string | null>;
+  /**
+   * Where a channel can break while its container runs on (Kubernetes: a WebSocket through the
+   * API server), the container attached anew if it still runs; null when it does not. A Docker
+   * engine's attach ends only with its container, so it leaves this out.
+   */
+  reattach?(container: AttachedContainer): Promise<AttachedContainer | null>;
   /** Reads what the engines offer once; throws when none can run sandboxes. */
   checkEngine(): Promise<unknown>;
 }

@@ -53,6 +53,11 @@ export class ContainerSession implements SandboxSession {
     return this.host.containerName(this.key);
   }
 
+  /** Its container's channel broke since the last use; the next use attaches again or replaces it. */
+  get channelBroken(): boolean {
+    return this.attached?.client.broken != null;
+  }
+
   /** Holds a container, or is opening one. */
   get hasContainer(): boolean {
     return this.attached !== null || this.opening !== null;
@@ -229,6 +234,13 @@ export class ContainerSession implements SandboxSession {
       if (this.attached?.client.broken) {
         const lost = this.attached;
         this.attached = null;
+        // Through an API server the channel can close while the container runs on (a WebSocket
+        // closed when idle): attached again, the conversation keeps its variables.
+        const again = await this.host.reattach?.(lost).catch(() => null);
+        if (again) {
+          this.attached = again;
+          continue;
+        }
         this.continuity.noteLoss(await this.host.lossReason(lost));
         await this.host.release(lost, "remove").catch(() => undefined);
       }

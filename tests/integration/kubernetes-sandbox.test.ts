@@ -167,6 +167,22 @@ describe("sandboxes as Kubernetes pods", () => {
     await manager.close(key);
   });
 
+  it("attaches again, variables and all, when the API server closes the attach connection of a running pod", async () => {
+    const scope = "k8s-reattach";
+    const manager = kubeManager(scope);
+    const key = "slack:T1:C3:1700000000.000300";
+    const session = await manager.acquire(key);
+    await ok(session, "z = 'still here'");
+    const [pod] = podsOf(scope);
+    expect(fake.dropAttachConnections()).toBeGreaterThan(0);
+    await waitUntil("the bot to see its channel closed", () => session.channelBroken);
+    const run = await ok(session, "print(z)");
+    expect(run.stdout).toBe("still here\n");
+    expect(run.notices).toEqual([]);
+    expect(podsOf(scope).map((p) => p.metadata?.uid)).toEqual([pod?.metadata?.uid]);
+    await manager.close(key);
+  });
+
   it("is ready while the API server lets it list pods, and says why not when the credentials are refused", async () => {
     await expect(
       kubernetesCheck(kubeRuntime("k8s-ready")).check(AbortSignal.timeout(10_000)),

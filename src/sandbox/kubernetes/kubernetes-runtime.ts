@@ -120,6 +120,16 @@ export class KubernetesRuntime implements SandboxRuntime {
     return pooled;
   }
 
+  /**
+   * An attach WebSocket can close while the pod runs on (an API server restarting, or a proxy
+   * closing idle connections): the pod, if it still runs on the current image, attached anew.
+   */
+  async reattach(container: AttachedContainer): Promise<AttachedContainer | null> {
+    const pod = await this.options.pods.readPod(container.name);
+    if (!pod || !isRunning(pod) || podImage(pod) !== this.options.image) return null;
+    return this.adopt(pod);
+  }
+
   /** Whether the pod's container ended because the kernel's OOM killer stopped it; false when unsure. */
   async wasOomKilled(name: string): Promise<boolean> {
     const pod = await this.options.pods.readPod(name).catch(() => null);

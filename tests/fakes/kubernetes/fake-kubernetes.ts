@@ -99,6 +99,16 @@ export class FakeKubernetes {
     return this.address;
   }
 
+  /**
+   * Closes every attach WebSocket while the pods run on, as an API server that restarts (or a
+   * proxy closing idle connections) does. How many it closed.
+   */
+  dropAttachConnections(): number {
+    const clients = [...this.attachServer.clients];
+    for (const client of clients) client.terminate();
+    return clients.length;
+  }
+
   /** Stops serving and removes every container the fake's node made. */
   async close(): Promise<void> {
     for (const client of this.attachServer.clients) client.terminate();
