@@ -79,6 +79,8 @@ export function containerLostNotice(
   reason: string,
   replaced: "already" | "next-run" = "already",
   files: RestoreSummary | "kept" | null = null,
+  /** The last run's changes were still being copied out when the container was lost. */
+  lastRunUnsaved = false,
 ): string {
   // Mid-run, the person must learn first that their code did not finish.
   const start =
@@ -89,7 +91,7 @@ export function containerLostNotice(
   if (files === "kept") {
     return `${start}variables and imports are gone; the files in /mnt/data from finished runs are kept and come back with it; what this run wrote is lost.`;
   }
-  return `${start}variables and imports are gone; ${restoredFiles(files)}`;
+  return `${start}variables and imports are gone; ${restoredFiles(files, lastRunUnsaved)}`;
 }
 
 /** A new container for a conversation whose earlier one was gone (expired, removed, the host restarted). */
@@ -97,14 +99,19 @@ export function freshStartNotice(files: RestoreSummary): string {
   return `This conversation's sandbox had stopped, so a new one was started: variables and imports from before are gone; ${restoredFiles(files)}`;
 }
 
-function restoredFiles(files: RestoreSummary): string {
-  if (files.files === 0 && files.missing.length === 0) return "there were no kept files to restore.";
+function restoredFiles(files: RestoreSummary, lastRunUnsaved = false): string {
+  const unsaved = lastRunUnsaved
+    ? " What the last run changed in /mnt/data had not been copied out of the sandbox when it stopped, and is lost."
+    : "";
+  if (files.files === 0 && files.missing.length === 0)
+    return `there were no kept files to restore.${unsaved}`;
+  const which = lastRunUnsaved ? "as the run before the last left them" : "from the last finished run";
   const restored =
     files.files === 0
       ? "no kept files could be restored"
-      : `${files.files} file(s) in /mnt/data (${humanSize(files.bytes)}) from the last finished run were restored`;
-  if (files.missing.length === 0) return `${restored}.`;
-  return `${restored}, but ${files.missing.slice(0, 5).join(", ")}${files.missing.length > 5 ? ` and ${files.missing.length - 5} more` : ""} could not be (the kept copy was damaged).`;
+      : `${files.files} file(s) in /mnt/data (${humanSize(files.bytes)}) ${which} were restored`;
+  if (files.missing.length === 0) return `${restored}.${unsaved}`;
+  return `${restored}, but ${files.missing.slice(0, 5).join(", ")}${files.missing.length > 5 ? ` and ${files.missing.length - 5} more` : ""} could not be (the kept copy was damaged).${unsaved}`;
 }
 
 /**

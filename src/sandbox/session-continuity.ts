@@ -52,6 +52,11 @@ export class SessionContinuity {
    * was missed is kept once there is room again.
    */
   private unkept: UnkeptFiles | null = null;
+  /**
+   * The last run's changes were still being copied out when its container was lost: the kept
+   * files are the run before's, and the notice about the lost container says so.
+   */
+  private lastRunUnsaved = false;
 
   constructor(
     /** Where the conversation's state is kept between containers; null keeps nothing. */
@@ -112,9 +117,12 @@ export class SessionContinuity {
           },
         );
         this.unkept = null;
+        this.lastRunUnsaved = false;
       } catch (error) {
-        // A lost container is said by the next run anyway; only the host's own failure is news.
+        // A lost container is said by the next run anyway, with what of this run it lost; only the
+        // host's own failure is news of its own.
         if (client.broken === null) this.noteUnkept(error);
+        else this.lastRunUnsaved = true;
         throw error;
       }
     };
@@ -167,7 +175,8 @@ export class SessionContinuity {
   }
 
   private takeContainerNotices(): { notices: string[]; filesLost: boolean } {
-    const { loss, restored, expiry, variables } = this;
+    const { loss, restored, expiry, variables, lastRunUnsaved } = this;
+    this.lastRunUnsaved = false;
     this.loss = null;
     this.restored = null;
     this.expiry = null;
@@ -176,8 +185,8 @@ export class SessionContinuity {
     if (loss) {
       const files = this.kept ? (restored ?? NOTHING_RESTORED) : null;
       return {
-        notices: [containerLostNotice(loss, "already", files)],
-        filesLost: files === null || files.missing.length > 0,
+        notices: [containerLostNotice(loss, "already", files, lastRunUnsaved)],
+        filesLost: files === null || files.missing.length > 0 || lastRunUnsaved,
       };
     }
     if (variables)
