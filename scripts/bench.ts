@@ -9,14 +9,22 @@
  *   (g) 100 conversations sending work at once
  *   (h) Python's restart, imports included, in a running container
  *   (i) print(1) in a warm session that is handed over after each request, as replicas do
+ * and, in a section of their own, "Scaling out (issue #12)":
+ *   (j) a conversation's next run after its Docker engine stopped, restored with its files on another
+ *       engine (a second dockerd on this machine; skipped, saying why, without root or nsenter)
+ *   (k) requests per second across two bot processes (`npm start`) on one PostgreSQL, against one
  * (a)-(f), (h) and (i) are taken under runc and, when the engine knows it, under runsc (gVisor), and
  * shown side by side; (g) measures the admission queue, under the runtime SANDBOX_RUNTIME selects.
  * Prints medians, p95s, ratios and the issue's targets; with --write, also writes BENCHMARKS.md.
- * Usage: npm run bench -- [--write] [--warm N] [--cold N] [--resume N] [--crowd N]
+ * `--only scaling` runs (j) and (k) alone; with --write it replaces (or adds) only BENCHMARKS.md's
+ * "Scaling out" section and leaves the rest of the file as it is.
+ * Usage: npm run bench -- [--write] [--only scaling] [--warm N] [--cold N] [--resume N] [--crowd N]
+ *   [--restore N] [--requests N]
  */
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import { parseArgs } from "node:util";
+import type Dockerode from "dockerode";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
 import { createDocker, openSandbox } from "../src/sandbox/open-sandbox.ts";
@@ -25,6 +33,7 @@ import { percentile, type Row } from "./bench/measure.ts";
 import { runtimeTable, suiteTimes } from "./bench/report.ts";
 import { measureRuntime, POOL_SIZE, type RuntimeFigures } from "./bench/runtime-suite.ts";
 import { benchRuntimes } from "./bench/runtimes.ts";
+import { type ScalingContext, scalingSection, withScalingSection } from "./bench/scaling.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,8 +42,14 @@ const { values } = parseArgs({
     cold: { type: "string", default: "7" },
     resume: { type: "string", default: "3" },
     crowd: { type: "string", default: "100" },
+    only: { type: "string" },
+    restore: { type: "string", default: "3" },
+    requests: { type: "string", default: "20" },
   },
 });
+if (values.only !== undefined && values.only !== "scaling") {
+  throw new Error(`--only ${values.only}: the only part that runs alone is "scaling"`);
+}
 const counts = { warm: Number(values.warm), cold: Number(values.cold), resume: Number(values.resume) };
 const crowdSize = Number(values.crowd);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -43,6 +58,23 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" });
   const logger = createLogger({ level: config.logLevel });
   const docker = createDocker(config);
+  const scaling: ScalingContext = {
+    config,
+    docker,
+    logger,
+    restoreSamples: Number(values.restore),
+    requests: Number(values.requests),
+    // The bot processes of (k) get no .env: they reach the bench's engine as it does.
+    botEnv: process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {},
+    machine: await machineLine(docker),
+    log,
+  };
+  if (values.only === "scaling") {
+    const section = await scalingSection(scaling);
+    process.stdout.write(`\n${section}\n`);
+    if (values.write) await writeFile("BENCHMARKS.md", await withScalingSection("BENCHMARKS.md", section));
+    return;
+  }
   const { measured, runscMissing } = await benchRuntimes(docker);
   if (runscMissing) log(`runsc not measured: ${runscMissing}`);
 
@@ -105,14 +137,11 @@ async function main(): Promise<void> {
     ),
     target("resume of the 50 MB session < 3 s", med("(e)"), 3000, "ms"),
   ];
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  const dockerVersion = (await docker.version()).Version;
-  const machine = `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, Docker ${dockerVersion}`;
   const runtimesLine = runscMissing
     ? `Runtimes: runc only; runsc (gVisor) was not measured: ${runscMissing}.`
     : "Runtimes: runc and runsc (gVisor), measured one after the other in this run.";
   const report = [
-    `Machine: ${machine}`,
+    `Machine: ${scaling.machine}`,
     runtimesLine,
     runtimeTable(figures),
     crowdRows.join("\n"),
@@ -121,6 +150,9 @@ async function main(): Promise<void> {
     `Time taken: ${suiteTimes(figures)}, the crowd ${(crowdMs / 1000).toFixed(0)} s.`,
   ].join("\n\n");
   process.stdout.write(`\n${report}\n`);
+  log("(j, k) scaling out");
+  const section = await scalingSection(scaling);
+  process.stdout.write(`\n${section}\n`);
   if (values.write) {
     await writeFile(
       "BENCHMARKS.md",
@@ -134,9 +166,15 @@ async function main(): Promise<void> {
         "imports every time and keeps no state. Memory is the container's cgroup usage minus inactive page cache, " +
         "as `docker stats` reports it; under runsc that cgroup holds gVisor's Sentry and gofer as well as user code. " +
         "When the engine knows runsc, every sandbox figure is taken under runc and then under runsc, with the same " +
-        "image, limits and code.\n",
+        `image, limits and code.\n\n${section}\n`,
     );
   }
+}
+
+async function machineLine(docker: Dockerode): Promise<string> {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const dockerVersion = (await docker.version()).Version;
+  return `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, Docker ${dockerVersion}`;
 }
 
 function target(name: string, value: number, limit: number, unit: string): string {

@@ -2,13 +2,14 @@
  * A second Docker engine on this machine, for tests of sandboxes spread over several engines: a
  * `dockerd` in a network namespace of its own, with its own socket, data root, exec root (and so
  * its own containerd), and the sandbox image copied into it (docker save | docker load). It can
- * be stopped and started again, as an engine that fails and comes back.
+ * be stopped and started again, as an engine that fails and comes back. The bench uses it too,
+ * outside vitest, so it waits with a plain loop.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import Dockerode from "dockerode";
-import { waitUntil } from "./wait-until.ts";
+import { pollUntil } from "./poll-until.ts";
 
 const run = promisify(execFile);
 
@@ -61,7 +62,7 @@ export async function startExtraEngine(id: string): Promise<ExtraEngine> {
     daemon.stderr?.on("data", (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
     });
-    await waitUntil(
+    await pollUntil(
       `the extra Docker engine ${id} to answer`,
       () =>
         docker.ping().then(
@@ -78,7 +79,7 @@ export async function startExtraEngine(id: string): Promise<ExtraEngine> {
     const pid = Number((await readFile(`${root}/docker.pid`, "utf8").catch(() => "")).trim());
     if (!Number.isInteger(pid) || pid <= 0) return;
     process.kill(pid, "SIGTERM");
-    await waitUntil(
+    await pollUntil(
       `the extra Docker engine ${id} to stop`,
       () =>
         docker.ping().then(

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { freePort } from "./slack-harness.ts";
+import { freePort } from "./free-port.ts";
 
 const run = promisify(execFile);
 const DEBIAN_POSTGRES = "/usr/lib/postgresql";

@@ -3,13 +3,15 @@
  * HTTP) and the fake OpenAI server, with the real sandbox (or a given one, such as the
  * scripted FakeSandbox): what a workspace would see.
  */
-import { createServer } from "node:net";
 import { SlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ContractDriver, SentMessage, ThreadView } from "../contract/adapter-contract.ts";
 import { type FakeSlack, type FakeSlackOptions, startFakeSlack } from "../fakes/slack/fake-slack.ts";
 import { type BotHarness, createBotHarness } from "./bot-harness.ts";
+import { freePort } from "./free-port.ts";
+
+export { freePort };
 
 export interface SlackHarness {
   slack: FakeSlack;
@@ -19,17 +21,6 @@ export interface SlackHarness {
   /** The HTTP mode URL (`/slack/events`), when started in HTTP mode. */
   eventsUrl: string | null;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 export async function createSlackHarness(
