@@ -11,6 +11,8 @@ import type { Logger } from "../logger.ts";
 export interface IdleSandboxSource {
   /** Conversations with a running container nobody has used for longer than the idle timeout. */
   idleAcrossReplicas(): Promise<string[]>;
+  /** Asked again under the conversation's turn: a request may have used it since the listing. */
+  stillIdle(key: string): Promise<boolean>;
   /** Suspends the conversation's sandbox; false when it had no running container. */
   suspend(key: string): Promise<boolean>;
 }
@@ -47,6 +49,7 @@ export class IdleSandboxReaper {
       for (const key of await sandbox.idleAcrossReplicas()) {
         await bot
           .housekeep(key, async () => {
+            if (!(await sandbox.stillIdle(key))) return;
             if (await sandbox.suspend(key)) suspended += 1;
           })
           .catch((error: unknown) =>

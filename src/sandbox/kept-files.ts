@@ -81,6 +81,11 @@ export class KeptFiles {
     await utimes(path.join(this.dir, "manifest.json"), now, now).catch(() => undefined);
   }
 
+  /** When the conversation was last used (its last touch); null when nothing is kept for it. */
+  async lastUsed(): Promise<Date | null> {
+    return (await stat(path.join(this.dir, "manifest.json")).catch(() => null))?.mtime ?? null;
+  }
+
   /** If retention removed this conversation's files, how many days it allowed; said once. */
   async takeExpiry(): Promise<number | null> {
     const marker = `${this.dir}${EXPIRED_SUFFIX}`;

@@ -313,6 +313,17 @@ export class SandboxManager implements Sandbox {
     return isSessionContainer(this.runtime, key, container);
   }
 
+  /**
+   * Whether nobody has used the conversation for longer than the idle timeout, asked again at
+   * the moment of suspending it: a request may have used it since it was listed as idle.
+   */
+  async stillIdle(key: string): Promise<boolean> {
+    const limit = this.options.idleTimeoutMs ?? 0;
+    const lastUsed = await this.keptFiles(key, this.options.logger)?.lastUsed();
+    if (limit <= 0 || !lastUsed) return false;
+    return (this.options.now ?? Date.now)() - lastUsed.getTime() > limit;
+  }
+
   /** Makes room for a waiting request: suspends the least recently used idle session. */
   private async suspendLeastRecentlyUsed(): Promise<boolean> {
     const idle = [...this.sessions.values()]
