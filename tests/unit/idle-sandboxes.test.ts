@@ -16,7 +16,12 @@ function source(idle: string[], usedSince: Set<string>) {
   };
 }
 
-const underTurn = { housekeep: async (_key: string, work: () => Promise<void>) => (await work(), true) };
+const underTurn = {
+  housekeep: async (_key: string, work: () => Promise<void>) => {
+    await work();
+    return true;
+  },
+};
 
 describe("the idle sandbox reaper", () => {
   it("suspends what is still idle under its turn, and leaves what a request used since the listing", async () => {
