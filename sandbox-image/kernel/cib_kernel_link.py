@@ -20,6 +20,9 @@ SEND_SECONDS = 5.0
 KERNEL_EVENT_TYPES = {"ready", "started", "stream", "display", "done"}
 DISPLAY_FILE_TYPES = {"text/html", "text/csv"}
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The most a run waits for the kernel's background import of the data stack before its code
+# starts (kernel.py). That wait is not the code's time: the run's limit counts from "started".
+PREIMPORT_WAIT_SECONDS = 30
 
 
 class Violation:

@@ -17,12 +17,11 @@ import sys
 import threading
 
 from cib_displays import MAX_TEXT_PLAIN, Displays
+from cib_kernel_link import PREIMPORT_WAIT_SECONDS
 from cib_processes import reap_children
 from cib_streams import OutputBudget, StandardStreams, StreamSink, periodic_flush
 
 MAIN_PID = os.getpid()
-# How long a run waits for the background import of the data stack before its code starts.
-PREIMPORT_WAIT_SECONDS = 30
 
 
 def _move_fd_high(fd):

@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 from cib_bot_channel import BotChannel  # noqa: E402
 from cib_files import DATA_DIR, REQUEST_TYPES, DataFolder  # noqa: E402
 from cib_identity import IdentityError, SandboxIdentity, parse_uid  # noqa: E402
-from cib_kernel_link import KernelLink  # noqa: E402
+from cib_kernel_link import PREIMPORT_WAIT_SECONDS, KernelLink  # noqa: E402
 from cib_processes import kill_other_processes, oom_kill_count, pids_limit_hits, reap_children  # noqa: E402
 
 START_FAILURES_BEFORE_GIVING_UP = 3
@@ -249,7 +249,10 @@ class Supervisor:
         self.stop_leftovers(reap=False)
         execution.sent_to_kernel = True
         execution.started_ms = now_ms()
-        execution.deadline_ms = execution.started_ms + execution.timeout_ms
+        # Until the kernel says the code started, it may still be waiting for its background
+        # imports (seconds under gVisor): the code's own limit starts with "started", and this
+        # deadline only bounds a kernel that never says so.
+        execution.deadline_ms = execution.started_ms + PREIMPORT_WAIT_SECONDS * 1000 + execution.timeout_ms
         token = secrets.token_hex(16)
         self.kernel.run_token = token
         message = {"type": "execute", "run": token, "code": execution.code, "output_limit": execution.output_limit}

@@ -20,8 +20,12 @@ import type { ResultMessage } from "./supervisor-protocol.ts";
 import type { ExecuteOptions, Execution, RunStage, SandboxFile } from "./types.ts";
 import { untilAborted } from "./until-aborted.ts";
 
-/** Time the bot allows past the supervisor's own deadline before it gives up on the container. */
-const OUTER_DEADLINE_MARGIN_MS = 10_000;
+/**
+ * Time the bot allows past the supervisor's own deadline before it gives up on the container:
+ * a margin, plus the most a run may wait for the kernel's background imports before its time
+ * limit starts (PREIMPORT_WAIT_SECONDS in sandbox-image/kernel/cib_kernel_link.py).
+ */
+const OUTER_DEADLINE_MARGIN_MS = 10_000 + 30_000;
 
 class OuterDeadline extends Error {}
 

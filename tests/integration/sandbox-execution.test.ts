@@ -37,6 +37,20 @@ describe("a sandbox session", () => {
     expect(embed.error?.value).toContain("needs a terminal");
   });
 
+  it("starts a fresh sandbox's first run's time limit when its code starts, not while Python still imports", async () => {
+    // A new kernel says it is ready before its background import of numpy, pandas and
+    // matplotlib is done (about a second here, several under gVisor), and the first run waits
+    // for that import. A limit shorter than the import must still give the code all of it.
+    const fresh = await sandbox.manager.acquire("execution-fresh-deadline");
+    try {
+      const run = await fresh.execute("print('done')", { timeoutMs: 300 });
+      expect(run.status, JSON.stringify(run.notices)).toBe("ok");
+      expect(run.stdout).toBe("done\n");
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("shows the value of the last expression, and nothing for a statement", async () => {
     const value = await session.execute("21 * 2");
     expect(value.displays).toEqual([{ isResult: true, text: "42" }]);
