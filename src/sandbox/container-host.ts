@@ -25,7 +25,7 @@ export interface ContainerHost {
   /** The session is done with a container `open` gave it: removed, or left running for a later process. */
   release(container: AttachedContainer, how: "remove" | "detach"): Promise<void>;
   /** Removes the session's container that this process never attached to (one another process left). */
-  removeUnattached(key: string): Promise<void>;
+  removeUnattached(key: string): Promise<number>;
   /**
    * Whether the engine killed a lost container for using too much memory. Under gVisor (runsc)
    * this is how an out-of-memory run shows: the host's OOM killer stops the whole sandbox, and

@@ -167,12 +167,15 @@ export class SandboxAdmission implements ContainerHost {
     return again;
   }
 
-  /** Removes the conversation's containers this process is not attached to, wherever they run. */
-  async removeUnattached(key: string): Promise<void> {
+  /**
+   * Removes the conversation's containers this process is not attached to, wherever they run;
+   * how many there were.
+   */
+  async removeUnattached(key: string): Promise<number> {
     const { runtime } = this.options;
-    for (const container of await runtime.list()) {
-      if (isSessionContainer(runtime, key, container)) await runtime.remove(container.id);
-    }
+    const found = (await runtime.list()).filter((container) => isSessionContainer(runtime, key, container));
+    for (const container of found) await runtime.remove(container.id);
+    return found.length;
   }
 
   async runSlot(wait: WaitOptions): Promise<(() => void) | null> {

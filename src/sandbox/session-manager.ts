@@ -159,9 +159,8 @@ export class SandboxManager implements Sandbox {
     const kept = this.keptFiles(key, this.options.logger);
     const hadFiles = (await kept?.exists()) ?? false;
     await kept?.clear();
-    const found = (await this.runtime.list()).filter((c) => this.isOf(key, c));
-    for (const container of found) await this.runtime.remove(container.id);
-    return found.length > 0 || hadFiles;
+    const removed = await this.admission.removeUnattached(key);
+    return removed > 0 || hadFiles;
   }
 
   /**

@@ -55,16 +55,18 @@ function container(client: SupervisorClient): AttachedContainer {
   return { id: "c2", name: "c2", host: "docker", client, adopted: false, imageId: "sha256:x" };
 }
 
+/** A conversation whose first sandbox ran once and had `a.csv` kept on the host. */
+async function afterKeptRun() {
+  const root = await mkdtemp(path.join(tmpdir(), "cib-continuity-"));
+  const continuity = new SessionContinuity(new KeptFiles(root, "k", silentLogger()), 1 << 20, silentLogger());
+  const first = fakeSandbox({ "a.csv": "1" });
+  await continuity.changesToKeep(resultChanging("a.csv"), first.client)?.();
+  return { continuity, first };
+}
+
 describe("the notice after a lost container", () => {
   it("says the last run's changes are lost when its container went before they were copied out", async () => {
-    const root = await mkdtemp(path.join(tmpdir(), "cib-continuity-"));
-    const continuity = new SessionContinuity(
-      new KeptFiles(root, "k", silentLogger()),
-      1 << 20,
-      silentLogger(),
-    );
-    const first = fakeSandbox({ "a.csv": "1" });
-    await continuity.changesToKeep(resultChanging("a.csv"), first.client)?.();
+    const { continuity, first } = await afterKeptRun();
     first.files["b.csv"] = "2";
     first.stop();
     await expect(continuity.changesToKeep(resultChanging("b.csv"), first.client)?.()).rejects.toThrow();
@@ -83,14 +85,7 @@ describe("the notice after a lost container", () => {
   });
 
   it("says the files come from the last finished run when its changes were copied out", async () => {
-    const root = await mkdtemp(path.join(tmpdir(), "cib-continuity-"));
-    const continuity = new SessionContinuity(
-      new KeptFiles(root, "k", silentLogger()),
-      1 << 20,
-      silentLogger(),
-    );
-    const first = fakeSandbox({ "a.csv": "1" });
-    await continuity.changesToKeep(resultChanging("a.csv"), first.client)?.();
+    const { continuity, first } = await afterKeptRun();
     first.stop();
     continuity.noteLoss("the sandbox container stopped");
     await continuity.prepare(container(fakeSandbox({}).client));

@@ -27,6 +27,7 @@ import {
   SANDBOX_CONTAINER,
   sandboxPod,
   sandboxPodName,
+  sandboxPodPrefix,
   sessionLabelValue,
 } from "./pod-spec.ts";
 
@@ -65,7 +66,7 @@ export class KubernetesRuntime implements SandboxRuntime {
   }
 
   get poolPrefix(): string {
-    return `${sandboxPodName(this.options.scope, "").replace(/-[0-9a-f]{20}$/, "")}-pool-`;
+    return `${sandboxPodPrefix(this.options.scope)}-pool-`;
   }
 
   async isCurrentImage(container: Pick<AttachedContainer, "imageId">): Promise<boolean> {

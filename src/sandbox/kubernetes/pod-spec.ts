@@ -73,13 +73,18 @@ export function sessionLabelValue(sessionKey: string): string {
 
 /** A pod name for a session: lower-case DNS-1123, at most 63 characters (it is also the hostname). */
 export function sandboxPodName(scope: string, sessionKey: string): string {
+  return `${sandboxPodPrefix(scope)}-${sha256(sessionKey).slice(0, 20)}`;
+}
+
+/** What every pod name of the scope starts with: the scope, made a valid part of a DNS name. */
+export function sandboxPodPrefix(scope: string): string {
   const cleanScope = scope
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 30)
     .replace(/-+$/, "");
-  return `cib-${cleanScope || "x"}-${sha256(sessionKey).slice(0, 20)}`;
+  return `cib-${cleanScope || "x"}`;
 }
 
 export function sandboxPod(input: SandboxPodInput): V1Pod {
