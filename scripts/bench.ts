@@ -16,10 +16,13 @@
  * (a)-(f), (h) and (i) are taken under runc and, when the engine knows it, under runsc (gVisor), and
  * shown side by side; (g) measures the admission queue, under the runtime SANDBOX_RUNTIME selects.
  * Prints medians, p95s, ratios and the issue's targets; with --write, also writes BENCHMARKS.md.
- * `--only scaling` runs (j) and (k) alone; with --write it replaces (or adds) only BENCHMARKS.md's
- * "Scaling out" section and leaves the rest of the file as it is.
- * Usage: npm run bench -- [--write] [--only scaling] [--warm N] [--cold N] [--resume N] [--crowd N]
- *   [--restore N] [--requests N]
+ * and, in "The sandbox image (issue #13)" (bench/image-stack.ts): the image's size, a cold start and
+ *   a pooled container's memory, beside those of an older image given with --baseline REF; what each
+ *   group of the Dockerfile adds; first imports of the libraries the pool does not load.
+ * `--only scaling` or `--only image` runs that section alone; with --write it replaces (or adds) only
+ * that section of BENCHMARKS.md and leaves the rest of the file as it is.
+ * Usage: npm run bench -- [--write] [--only scaling|image] [--baseline IMAGE] [--image-samples N]
+ *   [--warm N] [--cold N] [--resume N] [--crowd N] [--restore N] [--requests N]
  */
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -29,11 +32,13 @@ import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
 import { createDocker, openSandbox } from "../src/sandbox/open-sandbox.ts";
 import { crowd } from "./bench/crowd.ts";
+import { currentImage, IMAGE_HEADING, type ImageContext, imageSection } from "./bench/image-stack.ts";
 import { percentile, type Row } from "./bench/measure.ts";
 import { runtimeTable, suiteTimes } from "./bench/report.ts";
 import { measureRuntime, POOL_SIZE, type RuntimeFigures } from "./bench/runtime-suite.ts";
 import { benchRuntimes } from "./bench/runtimes.ts";
-import { type ScalingContext, scalingSection, withScalingSection } from "./bench/scaling.ts";
+import { SCALING_HEADING, type ScalingContext, scalingSection } from "./bench/scaling.ts";
+import { withSection } from "./bench/sections.ts";
 
 const { values } = parseArgs({
   options: {
@@ -45,10 +50,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     restore: { type: "string", default: "3" },
     requests: { type: "string", default: "20" },
+    baseline: { type: "string" },
+    "image-samples": { type: "string", default: "5" },
   },
 });
-if (values.only !== undefined && values.only !== "scaling") {
-  throw new Error(`--only ${values.only}: the only part that runs alone is "scaling"`);
+const PARTS_ALONE = ["scaling", "image"];
+if (values.only !== undefined && !PARTS_ALONE.includes(values.only)) {
+  throw new Error(`--only ${values.only}: the parts that run alone are ${PARTS_ALONE.join(" and ")}`);
 }
 const counts = { warm: Number(values.warm), cold: Number(values.cold), resume: Number(values.resume) };
 const crowdSize = Number(values.crowd);
@@ -69,10 +77,22 @@ async function main(): Promise<void> {
     machine: await machineLine(docker),
     log,
   };
-  if (values.only === "scaling") {
-    const section = await scalingSection(scaling);
+  const image: ImageContext = {
+    config,
+    docker,
+    logger,
+    samples: Number(values["image-samples"]),
+    baseline: values.baseline ?? null,
+    log,
+  };
+  const imagePart = async () => imageSection(image, await currentImage(config, docker, logger));
+  if (values.only !== undefined) {
+    const [heading, section] =
+      values.only === "scaling"
+        ? [SCALING_HEADING, await scalingSection(scaling)]
+        : [IMAGE_HEADING, await imagePart()];
     process.stdout.write(`\n${section}\n`);
-    if (values.write) await writeFile("BENCHMARKS.md", await withScalingSection("BENCHMARKS.md", section));
+    if (values.write) await writeFile("BENCHMARKS.md", await withSection("BENCHMARKS.md", heading, section));
     return;
   }
   const { measured, runscMissing } = await benchRuntimes(docker);
@@ -153,6 +173,9 @@ async function main(): Promise<void> {
   log("(j, k) scaling out");
   const section = await scalingSection(scaling);
   process.stdout.write(`\n${section}\n`);
+  log("the sandbox image");
+  const imageReport = await imagePart();
+  process.stdout.write(`\n${imageReport}\n`);
   if (values.write) {
     await writeFile(
       "BENCHMARKS.md",
@@ -166,7 +189,7 @@ async function main(): Promise<void> {
         "imports every time and keeps no state. Memory is the container's cgroup usage minus inactive page cache, " +
         "as `docker stats` reports it; under runsc that cgroup holds gVisor's Sentry and gofer as well as user code. " +
         "When the engine knows runsc, every sandbox figure is taken under runc and then under runsc, with the same " +
-        `image, limits and code.\n\n${section}\n`,
+        `image, limits and code.\n\n${section}\n\n${imageReport}\n`,
     );
   }
 }

@@ -2,6 +2,7 @@
 import { askCommand } from "./cli/ask-command.ts";
 import { type CliIo, execCommand } from "./cli/exec-command.ts";
 import { HELP } from "./cli/help.ts";
+import { librariesCommand } from "./cli/libraries-command.ts";
 import { closeCommand, sessionsCommand, suspendCommand } from "./cli/sessions-command.ts";
 import { usageCommand } from "./cli/usage-command.ts";
 import { UsageError } from "./cli/usage-error.ts";
@@ -31,7 +32,7 @@ export async function runCli(
     return command === undefined ? 2 : 0;
   }
   try {
-    if (!["exec", "sessions", "suspend", "close", "ask", "usage"].includes(command)) {
+    if (!["exec", "sessions", "suspend", "close", "ask", "usage", "libraries"].includes(command)) {
       throw new UsageError(`unknown command '${command}'`);
     }
     if (env === process.env) loadDotEnv();
@@ -58,6 +59,7 @@ export async function runCli(
     if (command === "usage") return await usageCommand(args, config, io, logger);
     const manager = await openSandbox(config, { scope: CLI_SCOPE, logger, onBuildProgress, poolSize: 0 });
     if (command === "exec") return await execCommand(args, manager, io);
+    if (command === "libraries") return await librariesCommand(args, manager, io);
     if (command === "sessions") return await sessionsCommand(args, manager, io);
     if (command === "suspend") return await suspendCommand(args, manager, io);
     return await closeCommand(args, manager, io);

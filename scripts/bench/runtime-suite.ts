@@ -44,7 +44,7 @@ interface SuiteContext {
 }
 
 /** A new conversation's first run of `code`; with a pool, it first waits for a warm container. */
-async function firstRun(
+export async function firstRun(
   manager: SandboxManager,
   code: string,
   check: (images: number, stdout: string) => boolean,
@@ -62,7 +62,7 @@ async function firstRun(
   }
 }
 
-const printed = (_images: number, stdout: string) => stdout === "1\n";
+export const printed = (_images: number, stdout: string) => stdout === "1\n";
 const plotted = (images: number) => images === 1;
 
 export async function measureRuntime(runtime: OciRuntime, context: SuiteContext): Promise<RuntimeFigures> {
@@ -206,7 +206,7 @@ export async function measureRuntime(runtime: OciRuntime, context: SuiteContext)
   return { runtime, rows, memory, wallMs: performance.now() - started };
 }
 
-async function idleMemory(pooled: SandboxManager, docker: Dockerode): Promise<Row[]> {
+export async function idleMemory(pooled: SandboxManager, docker: Dockerode): Promise<Row[]> {
   await pooled.admission.pool.whenSettled();
   const waiting = (await pooled.list()).filter((container) => container.pooled);
   const memory = [

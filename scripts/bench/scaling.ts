@@ -1,10 +1,9 @@
 /**
  * The bench's "Scaling out" section (issue #12): (j) a session restored on another Docker engine
- * when its own fails, and (k) requests per second across two bot replicas against one. Runs both,
- * words the section, and puts it into BENCHMARKS.md in place of an earlier one (or after the rest),
- * so `--only scaling --write` leaves the other figures as they are.
+ * when its own fails, and (k) requests per second across two bot replicas against one. Runs both
+ * and words the section; sections.ts puts it into BENCHMARKS.md in place of an earlier one, so
+ * `--only scaling --write` leaves the other figures as they are.
  */
-import { readFile } from "node:fs/promises";
 import type Dockerode from "dockerode";
 import type { Config } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
@@ -143,16 +142,4 @@ function replicasText(result: ReplicasResult, runtime: string): string {
       "whichever process asked. The ratio is what a second process adds on one machine, not what a second " +
       "machine with its own engine would.",
   ].join("\n\n");
-}
-
-/** BENCHMARKS.md with `section` in place of its earlier "Scaling out" section, or after the rest. */
-export async function withScalingSection(file: string, section: string): Promise<string> {
-  const current = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
-  const lines = current.split("\n");
-  const start = lines.findIndex((line) => line.startsWith("## Scaling out"));
-  if (start === -1) return `${current.trimEnd()}\n\n${section.trimEnd()}\n`;
-  const next = lines.findIndex((line, index) => index > start && /^#{1,2} /.test(line));
-  const before = lines.slice(0, start).join("\n").trimEnd();
-  const after = next === -1 ? "" : `\n\n${lines.slice(next).join("\n").trimEnd()}`;
-  return `${before}\n\n${section.trimEnd()}${after}\n`;
 }

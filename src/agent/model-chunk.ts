@@ -5,21 +5,22 @@
  * are missing are allowed, as OpenAI-compatible servers leave out different ones; a field of
  * the wrong type is not.
  */
+import { isJsonObject } from "../json-object.ts";
 
 /** Null when the chunk can be read; otherwise what is wrong with it, in a few words. */
 export function checkChunk(chunk: unknown): string | null {
-  if (!isObject(chunk)) return "an event that is not a JSON object";
+  if (!isJsonObject(chunk)) return "an event that is not a JSON object";
   const choices = chunk.choices;
   if (choices === undefined || choices === null) return null;
   if (!Array.isArray(choices)) return "a chunk whose choices are not a list";
   // Only the first choice is read: the bot asks for one (n = 1).
   const choice: unknown = choices[0];
   if (choice === undefined) return null;
-  if (!isObject(choice)) return "a chunk whose choice is not an object";
+  if (!isJsonObject(choice)) return "a chunk whose choice is not an object";
   if (!optional(choice.finish_reason, "string")) return "a chunk whose finish_reason is not text";
   const delta = choice.delta;
   if (delta === undefined || delta === null) return null;
-  if (!isObject(delta)) return "a chunk whose delta is not an object";
+  if (!isJsonObject(delta)) return "a chunk whose delta is not an object";
   if (!optional(delta.content, "string")) return "a chunk whose content is not text";
   const calls = delta.tool_calls;
   if (calls === undefined || calls === null) return null;
@@ -28,17 +29,13 @@ export function checkChunk(chunk: unknown): string | null {
 }
 
 function readableCall(call: unknown): boolean {
-  if (!isObject(call)) return false;
+  if (!isJsonObject(call)) return false;
   if (!optional(call.index, "number") || !optional(call.id, "string")) return false;
   const fn = call.function;
   if (fn === undefined || fn === null) return true;
-  return isObject(fn) && optional(fn.name, "string") && optional(fn.arguments, "string");
+  return isJsonObject(fn) && optional(fn.name, "string") && optional(fn.arguments, "string");
 }
 
 function optional(value: unknown, type: "string" | "number"): boolean {
   return value === undefined || value === null || typeof value === type;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

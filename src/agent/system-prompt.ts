@@ -4,6 +4,8 @@
  */
 import { humanSize } from "../files/human-size.ts";
 import type { ChatFormatting } from "../present/chat-formatting.ts";
+import type { SandboxLibraries } from "../sandbox/sandbox-libraries.ts";
+import { describeLibraries } from "./library-prompt.ts";
 
 export interface FileSummary {
   path: string;
@@ -18,13 +20,10 @@ export interface SystemPromptInput {
   files: FileSummary[];
   timeoutSeconds: number;
   memoryMb: number;
+  /** The sandbox image's census; null where it cannot be read. */
+  libraries: SandboxLibraries | null;
   now: Date;
 }
-
-const LIBRARIES =
-  "numpy, pandas, matplotlib, seaborn, plotly, scipy, scikit-learn, statsmodels, sympy, networkx, " +
-  "pillow (PIL), opencv (cv2), scikit-image, openpyxl, xlrd, xlsxwriter, python-docx, pypdf, PyMuPDF (fitz), " +
-  "reportlab, beautifulsoup4, lxml, tabulate, dill";
 
 function describeFiles(files: FileSummary[]): string {
   if (files.length === 0) return "There are no files in /mnt/data yet.";
@@ -43,8 +42,7 @@ export function buildSystemPrompt(input: SystemPromptInput): string {
       `The working directory is /mnt/data. Each run may take at most ${input.timeoutSeconds} s and ` +
       `${input.memoryMb} MB of memory. Processes you start (subprocess, multiprocessing pools) are stopped when ` +
       "the run that started them ends: create and use them within one run.",
-    "There is no internet access: do not try to download anything or install packages. Installed: " +
-      `${LIBRARIES}, and the Python standard library.`,
+    describeLibraries(input.libraries),
     "Charts: use matplotlib (or seaborn); every figure you create is sent to the user as an image when the run " +
       "ends, so do not save figures to files unless the user wants a file. Files you write to /mnt/data are " +
       "sent to the user automatically: write only what they asked for, with clear names.",

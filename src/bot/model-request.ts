@@ -9,6 +9,7 @@ import type { ChatFormatting } from "../present/chat-formatting.ts";
 import type { ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
+import type { SandboxLibraries } from "../sandbox/sandbox-libraries.ts";
 import type { ConversationMessage, Store } from "../store/types.ts";
 import type { RequestMeter } from "../usage/request-meter.ts";
 import { describeFiles } from "./file-previews.ts";
@@ -21,6 +22,8 @@ export interface ModelRequest {
   question: ConversationMessage & { role: "user" };
   owner: string;
   session: SandboxSession;
+  /** What the sandbox image has installed, for the system prompt. */
+  libraries: SandboxLibraries | null;
   formatting: ChatFormatting;
   emit: ReplySink;
   signal: AbortSignal;
@@ -40,6 +43,7 @@ export async function answerWithModel(request: ModelRequest): Promise<void> {
     files,
     timeoutSeconds: Math.round(session.limits.executionTimeoutMs / 1000),
     memoryMb: session.limits.memoryMb,
+    libraries: request.libraries,
     now: request.now,
   });
   await request.agent.run({

@@ -85,6 +85,7 @@ export async function routeRequest(
     question: { role: "user", content: message.text + uploadNote, ...author(message) },
     owner: authorKeyString(message),
     session,
+    libraries: (await sandbox.libraries?.()) ?? null,
     formatting: context.formatting,
     emit,
     signal,

@@ -38,6 +38,11 @@ Usage:
       --since WHEN      24h, 7d, 30d, 2w, or a date such as 2025-05-01 (UTC); default 7d
       --by WHAT         user (default), conversation, or day (UTC)
       --json            print one JSON object: since, by, prices, rows, totals, unfinished
+  code-interpreter-bot libraries [--json]
+      What the sandbox image has installed: Python libraries by purpose with their
+      versions, programs (ffmpeg, tesseract, LibreOffice, …), seaborn's offline datasets,
+      what is deliberately missing and what to use instead, and every Python distribution.
+      The model's system prompt is written from the same list.
   code-interpreter-bot --help
 
 Status and exit codes:

@@ -19,6 +19,7 @@ import {
   LABEL_UID,
 } from "./container-spec.ts";
 import { explainDockerError } from "./docker-errors.ts";
+import { readImageFile } from "./image-file.ts";
 import type { SandboxLimits } from "./limits.ts";
 import { checkRuntimeKnown, type OciRuntime } from "./oci-runtime.ts";
 import type { SandboxRuntime } from "./sandbox-runtime.ts";
@@ -86,6 +87,10 @@ export class ContainerRuntime implements SandboxRuntime {
 
   get host(): string {
     return this.options.host ?? "docker";
+  }
+
+  readImageFile(filePath: string, maxBytes: number): Promise<Buffer> {
+    return readImageFile(this.options.docker, this.options.image, filePath, maxBytes);
   }
 
   /** Whether the container runs the image the tag names now (a rebuilt image makes it outdated). */

@@ -139,6 +139,19 @@ export class DockerHosts implements SandboxRuntime {
     await this.onEach((engine) => engine.runtime.remove(idOrName));
   }
 
+  /** Every engine builds the same content-addressed image: the first that answers will do. */
+  async readImageFile(filePath: string, maxBytes: number): Promise<Buffer> {
+    let firstError: unknown = null;
+    for (const engine of this.upEngines()) {
+      try {
+        return await this.guard(engine, () => engine.runtime.readImageFile(filePath, maxBytes));
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    throw firstError ?? this.noEngineError();
+  }
+
   async list(): Promise<SandboxContainerInfo[]> {
     return (await this.onEach((engine) => engine.runtime.list())).flat();
   }

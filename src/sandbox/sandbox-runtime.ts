@@ -36,6 +36,11 @@ export interface SandboxRuntime {
    * engine's attach ends only with its container, so it leaves this out.
    */
   reattach?(container: AttachedContainer): Promise<AttachedContainer | null>;
+  /**
+   * One file of the sandbox image, read without running it (the image's library census). A
+   * backend whose images the bot cannot open (Kubernetes: nodes pull them) leaves it out.
+   */
+  readImageFile?(filePath: string, maxBytes: number): Promise<Buffer>;
   /** Reads what the engines offer once; throws when none can run sandboxes. */
   checkEngine(): Promise<unknown>;
 }

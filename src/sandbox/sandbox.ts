@@ -4,6 +4,7 @@
  * errors, time-outs and crashes come back as an Execution; only infrastructure failures throw.
  */
 import type { SandboxLimits } from "./limits.ts";
+import type { SandboxLibraries } from "./sandbox-libraries.ts";
 import type { ExecuteOptions, Execution, SandboxFile } from "./types.ts";
 
 /** One conversation's sandbox: a Python namespace and the files in /mnt/data. */
@@ -34,4 +35,6 @@ export interface Sandbox {
   handOver(key: string): Promise<void>;
   /** Lets go of every session without ending them, so the next process continues them. */
   shutdown(): Promise<void>;
+  /** What the sandbox image has installed; null when it cannot be read (told in the log). */
+  libraries?(): Promise<SandboxLibraries | null>;
 }

@@ -8,51 +8,18 @@ import type Dockerode from "dockerode";
 import type { Logger } from "../logger.ts";
 import { ContainerRuntime, type SandboxContainerInfo } from "./container-runtime.ts";
 import { DockerHosts } from "./docker-hosts.ts";
+import { ImageLibraries } from "./image-libraries.ts";
 import { KeptFiles, keptFolderName } from "./kept-files.ts";
 import { listKeptSessions, pruneKeptFiles } from "./kept-sessions.ts";
 import type { SandboxLimits } from "./limits.ts";
-import type { OciRuntime } from "./oci-runtime.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { SandboxAdmission } from "./sandbox-admission.ts";
+import type { SandboxLibraries } from "./sandbox-libraries.ts";
 import { isSessionContainer, type SandboxRuntime } from "./sandbox-runtime.ts";
 import { ContainerSession } from "./session.ts";
+import type { SandboxManagerOptions } from "./session-manager-options.ts";
 
-export interface SandboxManagerOptions {
-  /** The one Docker engine; unused with `hosts` or `sandboxRuntime`. */
-  docker?: Dockerode;
-  /** Sandboxes somewhere other than Docker (Kubernetes pods): used instead of `docker` and `hosts`. */
-  sandboxRuntime?: SandboxRuntime;
-  /**
-   * With more than one (SANDBOX_DOCKER_HOSTS), sandboxes spread over these engines instead of
-   * `docker` alone; each is named as the setting lists it.
-   */
-  hosts?: Array<{ name: string; docker: Dockerode }>;
-  image: string;
-  limits: SandboxLimits;
-  logger: Logger;
-  /** Containers are labelled with it; start-up clean-up touches only its own scope. */
-  scope: string;
-  /** Sessions unused for this long are suspended; 0 keeps their containers until closed. */
-  idleTimeoutMs?: number;
-  /** Containers alive at once, pooled ones included; the least recently used idle session makes room. 0: no limit. */
-  maxLive?: number;
-  /** Runs at once; more wait their turn. 0: no limit. */
-  maxRunning?: number;
-  /** Warm containers kept waiting for new conversations (container-pool.ts); 0 for none. */
-  poolSize?: number;
-  /** Where conversations' files are kept between containers (src/sandbox/kept-files.ts); unset keeps nothing. */
-  keptFilesDir?: string;
-  /** Kept files of conversations unused this long are removed; 0 keeps them forever. */
-  keptFilesRetentionMs?: number;
-  /** The OCI runtime of its containers; runc when absent. */
-  runtime?: OciRuntime;
-  /**
-   * With replicas sharing the scope (and so the engine's containers): this process's id, and
-   * the ids alive now. Pooled containers carry the id; only a dead replica's are left-overs.
-   */
-  replicas?: { id: string; alive: () => Promise<ReadonlySet<string>> };
-  now?: () => number;
-}
+export type { SandboxManagerOptions };
 
 function oneEngine(options: SandboxManagerOptions): Dockerode {
   const docker = options.docker ?? options.hosts?.[0]?.docker;
@@ -83,6 +50,7 @@ export class SandboxManager implements Sandbox {
   /** Every conversation this process has served: with a container, or suspended. */
   private readonly sessions = new Map<string, ContainerSession>();
   private reaper: NodeJS.Timeout | undefined;
+  private readonly imageLibraries: ImageLibraries;
 
   constructor(private readonly options: SandboxManagerOptions) {
     const engineRuntime = (docker: Dockerode, host?: string) =>
@@ -105,6 +73,7 @@ export class SandboxManager implements Sandbox {
           )
         : null;
     this.runtime = options.sandboxRuntime ?? this.hosts ?? engineRuntime(oneEngine(options), hosts[0]?.name);
+    this.imageLibraries = new ImageLibraries(this.runtime, options.logger);
     this.admission = new SandboxAdmission({
       runtime: this.runtime,
       logger: options.logger,
@@ -129,6 +98,10 @@ export class SandboxManager implements Sandbox {
 
   get limits(): SandboxLimits {
     return this.options.limits;
+  }
+
+  libraries(): Promise<SandboxLibraries | null> {
+    return this.imageLibraries.read();
   }
 
   /** The session for a key; its container starts (or is adopted) on first use. */

@@ -3,6 +3,8 @@
  * They cross a trust boundary (user code runs next to the supervisor), so each line is
  * parsed strictly: an unknown or malformed message is rejected, never half-used.
  */
+
+import { isJsonObject, type JsonObject } from "../json-object.ts";
 import { parseTableData, TABLE_MIME, type TableData } from "./table-data.ts";
 import type { ExecutionError, ExecutionStatus, SandboxFile } from "./types.ts";
 
@@ -85,21 +87,16 @@ export interface ResultMessage {
 
 export class ProtocolError extends Error {}
 
-type Json = Record<string, unknown>;
 const STATUSES: readonly ExecutionStatus[] = ["ok", "error", "timeout", "cancelled", "oom", "crashed"];
 const STATES = ["idle", "busy", "starting", "broken"] as const;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(object: Json, key: string): string {
+function str(object: JsonObject, key: string): string {
   const value = object[key];
   if (typeof value !== "string") throw new ProtocolError(`${String(object.type)}.${key} is not a string`);
   return value;
 }
 
-function num(object: Json, key: string, fallback?: number): number {
+function num(object: JsonObject, key: string, fallback?: number): number {
   const value = object[key] ?? fallback;
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new ProtocolError(`${String(object.type)}.${key} is not a number`);
@@ -107,13 +104,13 @@ function num(object: Json, key: string, fallback?: number): number {
   return value;
 }
 
-function optionalString(object: Json, key: string): string | null {
+function optionalString(object: JsonObject, key: string): string | null {
   const value = object[key];
   return typeof value === "string" ? value : null;
 }
 
 function parseFile(value: unknown): SandboxFile {
-  if (!isObject(value)) throw new ProtocolError("file entry is not an object");
+  if (!isJsonObject(value)) throw new ProtocolError("file entry is not an object");
   const file: SandboxFile = { path: str(value, "path"), size: num(value, "size"), mime: str(value, "mime") };
   if (typeof value.mtime_ms === "number") file.mtimeMs = value.mtime_ms;
   return file;
@@ -126,12 +123,12 @@ function parseFiles(value: unknown): SandboxFile[] {
 
 function parseError(value: unknown): ExecutionError | null {
   if (value === null || value === undefined) return null;
-  if (!isObject(value)) throw new ProtocolError("error is not an object");
+  if (!isJsonObject(value)) throw new ProtocolError("error is not an object");
   return { name: str(value, "name"), value: str(value, "value"), traceback: str(value, "traceback") };
 }
 
 function parseStringMap(value: unknown): Record<string, string> {
-  if (!isObject(value)) throw new ProtocolError("display.data is not an object");
+  if (!isJsonObject(value)) throw new ProtocolError("display.data is not an object");
   const out: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
     if (typeof item !== "string") throw new ProtocolError(`display.data.${key} is not a string`);
@@ -140,7 +137,7 @@ function parseStringMap(value: unknown): Record<string, string> {
   return out;
 }
 
-function parseDisplay(m: Json): DisplayMessage {
+function parseDisplay(m: JsonObject): DisplayMessage {
   const data = parseStringMap(m.data);
   let table: TableData | null = null;
   const tableText = data[TABLE_MIME];
@@ -153,7 +150,7 @@ function parseDisplay(m: Json): DisplayMessage {
   }
   const files: DisplayFiles = {};
   if (m.files !== undefined) {
-    if (!isObject(m.files)) throw new ProtocolError("display.files is not an object");
+    if (!isJsonObject(m.files)) throw new ProtocolError("display.files is not an object");
     for (const [mime, content] of Object.entries(m.files)) {
       if (!DISPLAY_FILE_TYPES.has(mime)) throw new ProtocolError(`display.files has an unknown type ${mime}`);
       if (typeof content !== "string") throw new ProtocolError(`display.files.${mime} is not a string`);
@@ -165,7 +162,7 @@ function parseDisplay(m: Json): DisplayMessage {
 
 function parseDataFull(value: unknown): DataFull | null {
   if (value === undefined || value === null) return null;
-  if (!isObject(value)) throw new ProtocolError("data_full is not an object");
+  if (!isJsonObject(value)) throw new ProtocolError("data_full is not an object");
   return {
     filesFull: value.files_full === true,
     bytesFull: value.bytes_full === true,
@@ -182,10 +179,10 @@ function strings(value: unknown, key: string): string[] {
   return value;
 }
 
-function parseResult(m: Json): ResultMessage {
+function parseResult(m: JsonObject): ResultMessage {
   const status = str(m, "status");
   if (!STATUSES.includes(status as ExecutionStatus)) throw new ProtocolError(`unknown status ${status}`);
-  const truncated = isObject(m.truncated) ? m.truncated : {};
+  const truncated = isJsonObject(m.truncated) ? m.truncated : {};
   return {
     type: "result",
     id: str(m, "id"),
@@ -217,7 +214,7 @@ export function parseSupervisorMessage(line: Buffer | string): SupervisorMessage
   } catch {
     throw new ProtocolError("message is not JSON");
   }
-  if (!isObject(m)) throw new ProtocolError("message is not an object");
+  if (!isJsonObject(m)) throw new ProtocolError("message is not an object");
   switch (m.type) {
     case "ready":
       return { type: "ready", kernelPid: num(m, "kernel_pid") };

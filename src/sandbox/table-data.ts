@@ -4,6 +4,7 @@
  * rows as the strings pandas prints, and the table's whole size. The JSON comes from inside
  * the sandbox, so it is checked field by field; anything else is refused, never half-used.
  */
+import { isJsonObject } from "../json-object.ts";
 
 export const TABLE_MIME = "application/vnd.cib.table+json";
 
@@ -31,12 +32,6 @@ export interface TableData {
   totalColumns: number;
   /** Why the whole table did not come as CSV, when it did not; in words, e.g. "it would be about 40.0 MiB, over the 12 MiB limit". */
   csvMissing: string | null;
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function strings(value: unknown, what: string): string[] {
@@ -75,7 +70,7 @@ export function parseTableData(text: string): TableData {
   } catch {
     throw new Error("the table is not JSON");
   }
-  if (!isObject(value)) throw new Error("the table is not an object");
+  if (!isJsonObject(value)) throw new Error("the table is not an object");
   if (value.kind !== "DataFrame" && value.kind !== "Series") throw new Error("the table's kind is unknown");
   const columns = strings(value.columns, "columns");
   const indexColumns = count(value.index_columns, "index_columns");

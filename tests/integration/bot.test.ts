@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describeLibraries } from "../../src/agent/library-prompt.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import { type BotHarness, createBotHarness, ofType, pythonCall } from "../helpers/bot-harness.ts";
 
@@ -176,6 +177,26 @@ describe("the bot with a language model", () => {
     });
     const events = await h.adapter.send({ text: "new question", thread: "long" });
     expect(ofType(events, "notice")[0]?.text).toMatch(/the 2 oldest messages were left out/);
+  });
+
+  it("tells the model what the sandbox image has installed, from the image's own census", async () => {
+    const libraries = await h.sandbox.manager.libraries?.();
+    expect(libraries).toBeTruthy();
+    const xgboost = libraries?.groups.flatMap((group) => group.libraries).find((l) => l.import === "xgboost");
+    h.fake.enqueue({
+      kind: "custom",
+      handle: (request) => {
+        const system = String(request.messages[0]?.content);
+        expect(system).toContain(describeLibraries(libraries ?? null));
+        expect(system).toContain(`xgboost ${xgboost?.version}`);
+        expect(system).toContain("`pip install` cannot work");
+        expect(system).toMatch(/- tensorflow and keras: not packaged by Debian/);
+        expect(system).toContain("seaborn.load_dataset() works offline for: anscombe, diamonds");
+        return { kind: "reply", content: "I have xgboost." };
+      },
+    });
+    const events = await h.adapter.send({ text: "can you use xgboost?", thread: "stack" });
+    expect(ofType(events, "text").at(-1)?.text).toBe("I have xgboost.");
   });
 
   it("lists uploaded tables with their columns in the system prompt", async () => {

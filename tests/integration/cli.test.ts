@@ -184,6 +184,19 @@ describe("code-interpreter-bot exec", () => {
     );
   });
 
+  it("lists the image's libraries with their versions, as text and as JSON", async () => {
+    const text = await cli(["libraries"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^Sandbox image code-interpreter-bot-sandbox:\w+: Python 3\.\d+\.\d+$/m);
+    expect(text.stdout).toMatch(/^Machine learning\n {2}scikit-learn \(sklearn\) +\d+\.\d+/m);
+    expect(text.stdout).toMatch(/^ {2}tesseract \d+\.\d+\.\d+ +OCR of images/m);
+    const json = await cli(["libraries", "--json"]);
+    const census = JSON.parse(json.stdout) as { image: string; distributions: Array<{ name: string }> };
+    expect(census.image).toMatch(/^code-interpreter-bot-sandbox:/);
+    expect(census.distributions.map((d) => d.name)).toContain("xgboost");
+    expect(text.stdout).toContain(`Every Python distribution installed (${census.distributions.length})`);
+  });
+
   it("explains usage mistakes", async () => {
     expect((await cli(["exec", "--timeout", "soon", "1"])).stderr).toMatch(/--timeout soon/);
     expect((await cli(["frobnicate"])).code).toBe(2);

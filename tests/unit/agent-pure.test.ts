@@ -70,6 +70,7 @@ describe("buildSystemPrompt", () => {
       files: [{ path: "sales.csv", size: 2048, mime: "text/csv", preview: "2 rows x 2 columns: a, b" }],
       timeoutSeconds: 120,
       memoryMb: 1024,
+      libraries: null,
       now: new Date("2026-05-01T00:00:00Z"),
     });
     expect(prompt).toContain("/mnt/data/sales.csv (2.0 KB, text/csv)");

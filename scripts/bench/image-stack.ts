@@ -1,0 +1,159 @@
+/**
+ * "The sandbox image (issue #13)": what the library stack costs. For the current image, and for
+ * an older one given with --baseline (the image before a change), side by side: its size, a new
+ * conversation's first print(1) with no pool (container start and the kernel's imports), and a
+ * pooled container's memory. Then, for the current image only, what each group of the
+ * Dockerfile adds to it (its layer) and how long a first import of the heavy libraries takes in
+ * a running session, which is where the pool's lean imports leave that cost.
+ */
+import { randomUUID } from "node:crypto";
+import type Dockerode from "dockerode";
+import type { Config } from "../../src/config.ts";
+import type { Logger } from "../../src/logger.ts";
+import { openSandbox } from "../../src/sandbox/open-sandbox.ts";
+import { repeat, row } from "./measure.ts";
+import { firstRun, idleMemory, POOL_SIZE, printed } from "./runtime-suite.ts";
+
+export const IMAGE_HEADING = "## The sandbox image (issue #13)";
+
+/** Libraries the pool does not import, timed at their first import in a running session. */
+const FIRST_IMPORTS = ["torch", "cv2", "sklearn.ensemble", "xgboost", "geopandas", "fitz", "av"];
+
+export interface ImageContext {
+  config: Config;
+  docker: Dockerode;
+  logger: Logger;
+  /** New conversations per image. */
+  samples: number;
+  /** The image before the change, measured the same way; null measures the current one only. */
+  baseline: string | null;
+  log: (line: string) => void;
+}
+
+interface ImageFigures {
+  ref: string;
+  sizeMB: number;
+  coldMs: number;
+  pooledMiB: number;
+}
+
+const MB = 1_000_000;
+
+async function measureImage(context: ImageContext, ref: string): Promise<ImageFigures> {
+  const { docker, logger, config } = context;
+  const sizeMB = (await docker.getImage(ref).inspect()).Size / MB;
+  const own: Config = { ...config, sandbox: { ...config.sandbox, image: ref } };
+  const scope = `bench-image-${randomUUID().slice(0, 8)}`;
+  const plain = await openSandbox(own, { scope, logger, docker, poolSize: 0 });
+  const pooled = await openSandbox(own, { scope: `${scope}-pool`, logger, docker, poolSize: POOL_SIZE });
+  try {
+    context.log(`[${ref}] new conversation to first print(1), no pool x${context.samples}`);
+    const cold = row("cold", await repeat(context.samples, () => firstRun(plain, "print(1)", printed)));
+    await pooled.startPool();
+    const memory = await idleMemory(pooled, docker);
+    const pooledRow = memory.find((entry) => entry.name.startsWith("(f) pooled"));
+    return { ref, sizeMB, coldMs: cold.median, pooledMiB: pooledRow?.median ?? Number.NaN };
+  } finally {
+    for (const manager of [plain, pooled]) {
+      await manager.shutdown();
+      for (const container of await manager.list()) await manager.runtime.remove(container.id);
+    }
+  }
+}
+
+/** Each `apt-install.sh` layer of the image: its first packages and its size. */
+async function groupLayers(
+  docker: Dockerode,
+  ref: string,
+): Promise<Array<{ group: string; sizeMB: number }>> {
+  const history = (await docker.getImage(ref).history()) as Array<{ CreatedBy: string; Size: number }>;
+  return history
+    .filter((layer) => layer.CreatedBy.includes("apt-install.sh "))
+    .reverse()
+    .map((layer) => {
+      const packages = (layer.CreatedBy.split("apt-install.sh ")[1] ?? "").trim().split(/\s+/);
+      const shown =
+        packages.slice(0, 4).join(" ") + (packages.length > 4 ? ` (+${packages.length - 4})` : "");
+      return { group: shown, sizeMB: layer.Size / MB };
+    });
+}
+
+async function firstImports(context: ImageContext, ref: string): Promise<Array<[string, number]>> {
+  const own: Config = { ...context.config, sandbox: { ...context.config.sandbox, image: ref } };
+  const manager = await openSandbox(own, {
+    scope: `bench-imports-${randomUUID().slice(0, 8)}`,
+    logger: context.logger,
+    docker: context.docker,
+    poolSize: 0,
+  });
+  const session = await manager.acquire(`bench-imports-${randomUUID()}`);
+  const timings: Array<[string, number]> = [];
+  try {
+    for (const name of FIRST_IMPORTS) {
+      context.log(`[${ref}] first import of ${name} x${context.samples}`);
+      const samples = await repeat(context.samples, async () => {
+        // A fresh Python each time, as a conversation's first use of the library would find it.
+        await session.reset(false);
+        const run = await session.execute(
+          `import time\nstarted = time.perf_counter()\nimport ${name}\nprint((time.perf_counter() - started) * 1000)`,
+          { timeoutMs: 120_000 },
+        );
+        const ms = Number(run.stdout.trim());
+        if (run.status !== "ok" || !Number.isFinite(ms))
+          throw new Error(`import ${name}: ${run.status} ${run.stderr}`);
+        return ms;
+      });
+      timings.push([name, row(name, samples).median]);
+    }
+  } finally {
+    await session.close();
+    await manager.shutdown();
+  }
+  return timings;
+}
+
+export async function currentImage(config: Config, docker: Dockerode, logger: Logger): Promise<string> {
+  const manager = await openSandbox(config, { scope: "bench-image-ref", logger, docker, poolSize: 0 });
+  await manager.shutdown();
+  return manager.runtime.image;
+}
+
+/** Runs the measurements and returns the section, heading included. */
+export async function imageSection(context: ImageContext, current: string): Promise<string> {
+  const refs = context.baseline ? [context.baseline, current] : [current];
+  const figures: ImageFigures[] = [];
+  for (const ref of refs) figures.push(await measureImage(context, ref));
+  const layers = await groupLayers(context.docker, current);
+  const imports = await firstImports(context, current);
+  const fixed = (value: number, digits = 0) => value.toFixed(digits);
+  const table = [
+    "| image | size (MB) | new conversation to first print(1), no pool (ms, median) | pooled container, warm and waiting (MiB, median) |",
+    "| --- | ---: | ---: | ---: |",
+    ...figures.map(
+      (f) => `| ${f.ref} | ${fixed(f.sizeMB)} | ${fixed(f.coldMs)} | ${fixed(f.pooledMiB, 1)} |`,
+    ),
+  ];
+  const [before, after] = figures;
+  const change =
+    before && after
+      ? [
+          `Change: size ${fixed(after.sizeMB - before.sizeMB)} MB (${fixed(after.sizeMB / before.sizeMB, 2)}x), ` +
+            `cold start ${fixed(after.coldMs / before.coldMs, 2)}x, pooled memory ${fixed(after.pooledMiB / before.pooledMiB, 2)}x.`,
+        ]
+      : [];
+  return [
+    IMAGE_HEADING,
+    `Measured with \`npm run bench -- --only image${context.baseline ? ` --baseline ${context.baseline}` : ""}\`, ` +
+      `${context.samples} new conversations per image, runc.`,
+    table.join("\n"),
+    ...change,
+    [
+      "What each group of sandbox-image/Dockerfile adds (its layer, in build order; packages an earlier layer installed are not counted again):",
+      ...layers.map((layer) => `- ${layer.group}: ${fixed(layer.sizeMB)} MB`),
+    ].join("\n"),
+    [
+      "First import in a running session (ms, median), which the pool leaves to the first request that needs it:",
+      ...imports.map(([name, ms]) => `- ${name}: ${fixed(ms)}`),
+    ].join("\n"),
+  ].join("\n\n");
+}
