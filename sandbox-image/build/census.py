@@ -1,7 +1,7 @@
 """Writes the sandbox's library census (libraries.json): what is installed, at which version.
 
 Run once at image build time, after every package is installed. The bot reads the file from the
-image for the model's system prompt and for `code-interpreter-bot exec --list-libraries`, so what
+image for the model's system prompt and for `code-interpreter-bot libraries`, so what
 the model is told is what this image has. The groups say what each library is for; whether it is
 there and its version come from importing it here. A listed library that does not import, or an
 "unavailable" one that does, fails the build: the list and the Dockerfile cannot drift apart.
@@ -79,6 +79,9 @@ GROUPS = [
     ]),
 ]
 
+# Where the image keeps the kernel's own modules (cib_parquet among them).
+KERNEL_DIR = "/opt/sandbox"
+
 # Programs the model may call with subprocess: (command, version arguments, what it is for).
 TOOLS = [
     ("ffmpeg", ["-version"], "convert and cut video and audio; ffprobe reads their streams"),
@@ -93,8 +96,10 @@ TOOLS = [
 # What people ask for that this image cannot have, and what to do instead. Each must not import.
 UNAVAILABLE = [
     ("tensorflow", "tensorflow and keras", "not packaged by Debian; use torch or scikit-learn"),
-    ("pyarrow", "pyarrow and fastparquet (Parquet, Feather)",
-     "not packaged by Debian, so Parquet files cannot be read here; ask for CSV, Excel or JSON"),
+    ("pyarrow", "pyarrow and fastparquet",
+     "not packaged by Debian; pd.read_parquet and DataFrame.to_parquet still work, through the "
+     "sandbox's own Parquet reader and writer for flat columns (numbers, text, booleans, dates, times, "
+     "decimals; no lists, maps or structs); pyarrow's own API and Feather/Arrow IPC files do not"),
     ("pptx", "python-pptx",
      "not packaged by Debian; convert .pptx with LibreOffice (to PDF, then read it with PyMuPDF), and "
      "make slides as ODP with odfpy and convert them to .pptx"),
@@ -188,8 +193,30 @@ def installed_distributions():
     return [{"name": name, "version": versions[name]} for name in sorted(versions, key=str.lower)]
 
 
+def check_parquet(problems):
+    """pd.read_parquet and to_parquet go through the kernel's cib_parquet, as in a sandbox."""
+    import io
+
+    import pandas
+
+    sys.path.insert(0, KERNEL_DIR)
+    try:
+        import cib_parquet
+
+        cib_parquet.install_pandas_engine()
+        frame = pandas.DataFrame({"n": [1, 2, 3], "text": ["a", None, "c"]})
+        back = pandas.read_parquet(io.BytesIO(frame.to_parquet()))
+        if not back.equals(frame):
+            problems.append(f"a Parquet round trip changed the frame:\n{back}")
+    except Exception as error:  # noqa: BLE001 - any failure means Parquet does not work
+        problems.append(f"Parquet through pandas does not work: {error!r}")
+    finally:
+        sys.path.remove(KERNEL_DIR)
+
+
 def main():
     problems = []
+    check_parquet(problems)
     census = {
         "python": ".".join(str(part) for part in sys.version_info[:3]),
         "groups": census_groups(problems),

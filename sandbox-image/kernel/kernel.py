@@ -305,6 +305,17 @@ def _preimport():
         import matplotlib.pyplot  # noqa: F401
     except Exception:  # noqa: BLE001 - user code will meet the same import error and see it
         pass
+    _install_parquet_engine()
+
+
+def _install_parquet_engine():
+    """pd.read_parquet and DataFrame.to_parquet without pyarrow: the kernel's own reader and writer."""
+    try:
+        import cib_parquet
+
+        cib_parquet.install_pandas_engine()
+    except Exception:  # noqa: BLE001 - pandas then says pyarrow is missing, as it would anyway
+        pass
 
 
 def main():

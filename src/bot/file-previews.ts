@@ -7,7 +7,7 @@ import type { FileSummary } from "../agent/system-prompt.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
 import type { ExecuteOptions } from "../sandbox/types.ts";
 
-const TABLE = /\.(csv|tsv|xlsx|xlsm|xls)$/i;
+const TABLE = /\.(csv|tsv|xlsx|xlsm|xls|parquet|pq)$/i;
 const MAX_PREVIEWED = 5;
 const MAX_PREVIEW_CHARS = 1_500;
 
@@ -25,6 +25,19 @@ def __cib_preview(paths):
                         rows = max(sum(1 for _ in handle) - 1, 0)
                     out[path] = "%d rows x %d columns: %s\\nfirst rows:\\n%s" % (
                         rows, len(frame.columns), ", ".join(map(str, frame.columns)), frame.to_string())
+                elif path.lower().endswith((".parquet", ".pq")):
+                    # The footer says rows and columns at once; the first rows need the whole file read
+                    # (the sandbox's own reader, kernel/cib_parquet), so only for files small enough.
+                    import os, cib_parquet
+                    summary = cib_parquet.describe_parquet(path)
+                    text = "%d rows x %d columns: %s" % (
+                        summary["rows"], len(summary["columns"]), ", ".join(summary["columns"]))
+                    if os.path.getsize(path) <= 32 * 1024 * 1024:
+                        try:
+                            text += "\\nfirst rows:\\n" + pd.read_parquet(path).head(5).to_string()
+                        except Exception as error:
+                            text += "\\n(first rows not shown: %s)" % error
+                    out[path] = text
                 else:
                     sheets = pd.read_excel(path, sheet_name=None, nrows=5)
                     parts = []

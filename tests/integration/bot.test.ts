@@ -1,7 +1,9 @@
+import * as arrow from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { describeLibraries } from "../../src/agent/library-prompt.ts";
 import type { ReplyEvent } from "../../src/present/reply-events.ts";
 import { type BotHarness, createBotHarness, ofType, pythonCall } from "../helpers/bot-harness.ts";
+import { writeParquet } from "../helpers/parquet-fixtures.ts";
 
 describe("the bot without a language model", () => {
   let h: BotHarness;
@@ -197,6 +199,29 @@ describe("the bot with a language model", () => {
     });
     const events = await h.adapter.send({ text: "can you use xgboost?", thread: "stack" });
     expect(ofType(events, "text").at(-1)?.text).toBe("I have xgboost.");
+  });
+
+  it("describes an uploaded Parquet file from its footer, with its first rows", async () => {
+    const parquet = writeParquet(
+      arrow.tableFromArrays({ region: ["north", "south", "east"], amount: Float64Array.from([10, 20, 30]) }),
+      { compression: "SNAPPY", version: "V1", dictionary: true, rowGroupSize: 2 },
+    );
+    let system = "";
+    h.fake.enqueue({
+      kind: "custom",
+      handle: (request) => {
+        system = String(request.messages[0]?.content);
+        return { kind: "reply", content: "Three regions." };
+      },
+    });
+    const events = await h.adapter.send({
+      text: "what is in it?",
+      attachments: [{ name: "sales.parquet", data: Buffer.from(parquet) }],
+      thread: "parquet",
+    });
+    expect(ofType(events, "text").at(-1)?.text).toBe("Three regions.");
+    expect(system).toContain("/mnt/data/sales.parquet");
+    expect(system).toMatch(/3 rows x 2 columns: region, amount\n\s+first rows:\n.*\n\s+0\s+north\s+10\.0\n/);
   });
 
   it("lists uploaded tables with their columns in the system prompt", async () => {

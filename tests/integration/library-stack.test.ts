@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
 import type { ContainerSession } from "../../src/sandbox/session.ts";
 import type { Execution } from "../../src/sandbox/types.ts";
 import { createTestSandbox, type TestSandbox, testTimeout } from "../helpers/sandbox.ts";
+import { lastLine, runOk } from "../helpers/sandbox-runs.ts";
 
 let sandbox: TestSandbox;
 let session: ContainerSession;
@@ -26,18 +27,8 @@ afterAll(async () => {
   await sandbox?.cleanup();
 });
 
-/** Runs code that must succeed, and says all of what came back when it does not. */
-async function run(code: string, options = SLOW_RUN): Promise<Execution> {
-  const execution = await session.execute(code, options);
-  expect(
-    execution.status,
-    `${execution.status}\n${execution.stdout}\n${execution.stderr}\n${JSON.stringify(execution.error)}`,
-  ).toBe("ok");
-  return execution;
-}
-
-function lastLine(execution: Execution): string {
-  return execution.stdout.trim().split("\n").at(-1) ?? "";
+function run(code: string, options = SLOW_RUN): Promise<Execution> {
+  return runOk(session, code, options);
 }
 
 describe("everyday gaps", () => {

@@ -18,6 +18,7 @@ import {
   testRuntime,
   testTimeout,
 } from "../helpers/sandbox.ts";
+import { describeRun } from "../helpers/sandbox-runs.ts";
 
 const logLines: string[] = [];
 let sandbox: TestSandbox;
@@ -42,12 +43,6 @@ afterAll(async () => {
 async function expectFilesKept(): Promise<void> {
   const run = await session.execute("print(open('/mnt/data/keep.txt').read())");
   expect(run.stdout, describeRun(run)).toBe("kept\n");
-}
-
-/** What a failed expectation on a run prints, so a failure says why rather than only what. */
-function describeRun(run: Execution): string {
-  const { status, stdout, stderr, error, notices, kernelRestarted, filesLost } = run;
-  return JSON.stringify({ status, stdout, stderr, error, notices, kernelRestarted, filesLost });
 }
 
 /** Runs a command in the container beside the supervisor (as `docker exec` does) and returns its stdout. */

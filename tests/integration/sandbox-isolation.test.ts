@@ -64,9 +64,11 @@ describe("sandbox isolation", () => {
     );
     expect(run.stdout).not.toMatch(/OPENAI|SLACK|DISCORD|TOKEN|KEY|SECRET/i);
     const names = JSON.parse(run.stdout.split("\n")[0]?.replaceAll("'", '"') ?? "[]") as string[];
+    // Only what the image itself sets (sandbox-image/Dockerfile), the last four for the libraries:
+    // wordcloud's font, seaborn's offline datasets, tesseract's language data, LibreOffice's profile.
     for (const name of names)
       expect(name).toMatch(
-        /^(PATH|HOME|HOSTNAME|LANG|USER|LOGNAME|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|PLOTLY_RENDERER|LC_ALL|TERM)$/,
+        /^(PATH|HOME|HOSTNAME|LANG|USER|LOGNAME|PYTHON\w*|MPL\w*|IPYTHONDIR|XDG_\w+|\w+_NUM_THREADS|MATPLOTLIBRC|PLOTLY_RENDERER|LC_ALL|TERM|FONT_PATH|SEABORN_DATA|TESSDATA_PREFIX|UserInstallation)$/,
       );
   });
 

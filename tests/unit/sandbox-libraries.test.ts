@@ -5,7 +5,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeLibraries } from "../../src/agent/library-prompt.ts";
 import { formatLibraries } from "../../src/cli/libraries-command.ts";
+import { silentLogger } from "../../src/logger.ts";
 import { fileFromTar } from "../../src/sandbox/image-file.ts";
+import { ImageLibraries } from "../../src/sandbox/image-libraries.ts";
 import { LibrariesFileError, parseSandboxLibraries } from "../../src/sandbox/sandbox-libraries.ts";
 
 const CENSUS = {
@@ -110,5 +112,52 @@ describe("fileFromTar", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "cib-tar-"));
     const archive = execFileSync("tar", ["--format=ustar", "-C", dir, "-cf", "-", "."]);
     expect(() => fileFromTar(archive)).toThrow(/'5' entry, not a file/);
+  });
+});
+
+describe("ImageLibraries", () => {
+  it("reads the census once, tries again after an engine failure, and gives up on a broken file", async () => {
+    const answers: Array<() => Buffer> = [
+      () => {
+        throw new Error("connect ECONNREFUSED /var/run/docker.sock");
+      },
+      () => Buffer.from(JSON.stringify(CENSUS)),
+    ];
+    let reads = 0;
+    const working = new ImageLibraries(
+      {
+        image: "sandbox:abc",
+        readImageFile: async () => {
+          reads += 1;
+          return (answers.shift() ?? (() => Buffer.from("{")))();
+        },
+      },
+      silentLogger(),
+    );
+    expect(await working.read()).toBeNull();
+    expect((await working.read())?.python).toBe("3.11.2");
+    expect((await working.read())?.python).toBe("3.11.2");
+    expect(reads).toBe(2);
+
+    let brokenReads = 0;
+    const broken = new ImageLibraries(
+      {
+        image: "sandbox:abc",
+        readImageFile: async () => {
+          brokenReads += 1;
+          return Buffer.from("{");
+        },
+      },
+      silentLogger(),
+    );
+    expect(await broken.read()).toBeNull();
+    expect(await broken.read()).toBeNull();
+    expect(brokenReads).toBe(1);
+  });
+
+  it("is null where the backend cannot open images", async () => {
+    expect(
+      await new ImageLibraries({ image: "registry/sandbox@sha256:1" }, silentLogger()).read(),
+    ).toBeNull();
   });
 });
