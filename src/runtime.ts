@@ -61,6 +61,8 @@ export async function createBotRuntime(config: Config, options: BotRuntimeOption
       ...(options.onBuildProgress ? { onBuildProgress: options.onBuildProgress } : {}),
       ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     });
+    // The image's library census, read now so the first request's system prompt does not wait for it.
+    void sandbox.libraries();
     const apiKey = config.model.apiKey;
     const model = apiKey
       ? createChatModel({
