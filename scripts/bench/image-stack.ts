@@ -12,7 +12,9 @@ import type Dockerode from "dockerode";
 import type { Config } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { openSandbox } from "../../src/sandbox/open-sandbox.ts";
-import { repeat, row } from "./measure.ts";
+import type { ContainerSession } from "../../src/sandbox/session.ts";
+import type { SandboxManager } from "../../src/sandbox/session-manager.ts";
+import { percentile, repeat } from "./measure.ts";
 import { firstRun, idleMemory, POOL_SIZE, printed } from "./runtime-suite.ts";
 
 export const IMAGE_HEADING = "## The sandbox image (issue #13)";
@@ -40,25 +42,49 @@ interface ImageFigures {
 
 const MB = 1_000_000;
 
+/** A session manager whose sandboxes run `ref`, in a scope of its own so its clean-up touches only them. */
+function managerOn(context: ImageContext, ref: string, name: string, poolSize = 0): Promise<SandboxManager> {
+  const { config, logger, docker } = context;
+  return openSandbox(
+    { ...config, sandbox: { ...config.sandbox, image: ref } },
+    { scope: `bench-${name}-${randomUUID().slice(0, 8)}`, logger, docker, poolSize },
+  );
+}
+
+async function removeAll(manager: SandboxManager): Promise<void> {
+  await manager.shutdown();
+  for (const container of await manager.list()) await manager.runtime.remove(container.id);
+}
+
+/** Runs `work` in one new session on `ref`, and removes what it started. */
+async function inOneSession<T>(
+  context: ImageContext,
+  ref: string,
+  name: string,
+  work: (session: ContainerSession) => Promise<T>,
+): Promise<T> {
+  const manager = await managerOn(context, ref, name);
+  try {
+    return await work(await manager.acquire(`bench-${name}-${randomUUID()}`));
+  } finally {
+    await removeAll(manager);
+  }
+}
+
 async function measureImage(context: ImageContext, ref: string): Promise<ImageFigures> {
-  const { docker, logger, config } = context;
-  const sizeMB = (await docker.getImage(ref).inspect()).Size / MB;
-  const own: Config = { ...config, sandbox: { ...config.sandbox, image: ref } };
-  const scope = `bench-image-${randomUUID().slice(0, 8)}`;
-  const plain = await openSandbox(own, { scope, logger, docker, poolSize: 0 });
-  const pooled = await openSandbox(own, { scope: `${scope}-pool`, logger, docker, poolSize: POOL_SIZE });
+  const sizeMB = (await context.docker.getImage(ref).inspect()).Size / MB;
+  const plain = await managerOn(context, ref, "image");
+  const pooled = await managerOn(context, ref, "image-pool", POOL_SIZE);
   try {
     context.log(`[${ref}] new conversation to first print(1), no pool x${context.samples}`);
-    const cold = row("cold", await repeat(context.samples, () => firstRun(plain, "print(1)", printed)));
+    const cold = await repeat(context.samples, () => firstRun(plain, "print(1)", printed));
     await pooled.startPool();
-    const memory = await idleMemory(pooled, docker);
+    const memory = await idleMemory(pooled, context.docker);
     const pooledRow = memory.find((entry) => entry.name.startsWith("(f) pooled"));
-    return { ref, sizeMB, coldMs: cold.median, pooledMiB: pooledRow?.median ?? Number.NaN };
+    return { ref, sizeMB, coldMs: percentile(cold, 50), pooledMiB: pooledRow?.median ?? Number.NaN };
   } finally {
-    for (const manager of [plain, pooled]) {
-      await manager.shutdown();
-      for (const container of await manager.list()) await manager.runtime.remove(container.id);
-    }
+    await removeAll(plain);
+    await removeAll(pooled);
   }
 }
 
@@ -79,17 +105,9 @@ async function groupLayers(
     });
 }
 
-async function firstImports(context: ImageContext, ref: string): Promise<Array<[string, number]>> {
-  const own: Config = { ...context.config, sandbox: { ...context.config.sandbox, image: ref } };
-  const manager = await openSandbox(own, {
-    scope: `bench-imports-${randomUUID().slice(0, 8)}`,
-    logger: context.logger,
-    docker: context.docker,
-    poolSize: 0,
-  });
-  const session = await manager.acquire(`bench-imports-${randomUUID()}`);
-  const timings: Array<[string, number]> = [];
-  try {
+function firstImports(context: ImageContext, ref: string): Promise<Array<[string, number]>> {
+  return inOneSession(context, ref, "imports", async (session) => {
+    const timings: Array<[string, number]> = [];
     for (const name of FIRST_IMPORTS) {
       context.log(`[${ref}] first import of ${name} x${context.samples}`);
       const samples = await repeat(context.samples, async () => {
@@ -104,13 +122,10 @@ async function firstImports(context: ImageContext, ref: string): Promise<Array<[
           throw new Error(`import ${name}: ${run.status} ${run.stderr}`);
         return ms;
       });
-      timings.push([name, row(name, samples).median]);
+      timings.push([name, percentile(samples, 50)]);
     }
-  } finally {
-    await session.close();
-    await manager.shutdown();
-  }
-  return timings;
+    return timings;
+  });
 }
 
 /** pd.read_parquet and to_parquet go through the kernel's pure-Python cib_parquet: what a large file costs. */
@@ -126,43 +141,32 @@ const PARQUET_CODE = [
   "import os; print(wrote * 1000, read * 1000, os.path.getsize('bench.parquet'))",
 ].join("\n");
 
-async function parquetTimes(
+function parquetTimes(
   context: ImageContext,
   ref: string,
 ): Promise<{ writeMs: number; readMs: number; bytes: number }> {
-  const own: Config = { ...context.config, sandbox: { ...context.config.sandbox, image: ref } };
-  const manager = await openSandbox(own, {
-    scope: `bench-parquet-${randomUUID().slice(0, 8)}`,
-    logger: context.logger,
-    docker: context.docker,
-    poolSize: 0,
-  });
-  const session = await manager.acquire(`bench-parquet-${randomUUID()}`);
-  try {
+  return inOneSession(context, ref, "parquet", async (session) => {
     context.log(`[${ref}] Parquet, 1,000,000 rows x${context.samples}`);
-    const samples = [];
+    const samples: number[][] = [];
     for (let i = 0; i < context.samples; i += 1) {
       const run = await session.execute(PARQUET_CODE, { timeoutMs: 300_000 });
-      const [writeMs, readMs, bytes] = run.stdout.trim().split(" ").map(Number);
-      if (run.status !== "ok" || writeMs === undefined || readMs === undefined || bytes === undefined)
+      const figures = run.stdout.trim().split(" ").map(Number);
+      if (run.status !== "ok" || figures.length !== 3 || !figures.every(Number.isFinite))
         throw new Error(`Parquet: ${run.status} ${run.stderr} ${JSON.stringify(run.error)}`);
-      samples.push({ writeMs, readMs, bytes });
+      samples.push(figures);
     }
     return {
-      writeMs: row(
-        "write",
-        samples.map((s) => s.writeMs),
-      ).median,
-      readMs: row(
-        "read",
-        samples.map((s) => s.readMs),
-      ).median,
-      bytes: samples[0]?.bytes ?? Number.NaN,
+      writeMs: percentile(
+        samples.map(([writeMs]) => writeMs ?? Number.NaN),
+        50,
+      ),
+      readMs: percentile(
+        samples.map(([, readMs]) => readMs ?? Number.NaN),
+        50,
+      ),
+      bytes: samples[0]?.[2] ?? Number.NaN,
     };
-  } finally {
-    await session.close();
-    await manager.shutdown();
-  }
+  });
 }
 
 export async function currentImage(config: Config, docker: Dockerode, logger: Logger): Promise<string> {
