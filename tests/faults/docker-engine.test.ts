@@ -6,10 +6,16 @@
  * message. Either way the next message runs in a new container with the kept files back.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FaultBot, FaultThread, startFaultBot } from "../helpers/container-fault-thread.ts";
+import {
+  type FaultBot,
+  FaultThread,
+  printBotLogOnFailure,
+  startFaultBot,
+} from "../helpers/container-fault-thread.ts";
 import { startDockerd, stopDockerd } from "../helpers/dockerd.ts";
 
 let bot: FaultBot;
+printBotLogOnFailure(() => bot);
 
 const SETUP = "open('/mnt/data/notes.txt', 'w').write('north 120')\ntotal = 42\nprint('saved')";
 const BLOCKING = "open('/mnt/data/marker.txt', 'w').write('started')\nimport time\ntime.sleep(300)";

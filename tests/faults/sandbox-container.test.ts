@@ -6,11 +6,17 @@
  * and the next message runs in a new container.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FaultBot, FaultThread, startFaultBot } from "../helpers/container-fault-thread.ts";
+import {
+  type FaultBot,
+  FaultThread,
+  printBotLogOnFailure,
+  startFaultBot,
+} from "../helpers/container-fault-thread.ts";
 import { testDocker } from "../helpers/sandbox.ts";
 
 const docker = testDocker();
 let bot: FaultBot;
+printBotLogOnFailure(() => bot);
 
 /** A finished run that leaves a file and a variable behind. */
 const SETUP = "open('/mnt/data/notes.txt', 'w').write('north 120')\ntotal = 42\nprint('saved')";

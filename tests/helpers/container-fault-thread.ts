@@ -7,11 +7,12 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, vi } from "vitest";
+import { afterEach, expect, vi } from "vitest";
 import { type ConversationKey, conversationKeyString } from "../../src/bot/incoming-message.ts";
 import { keptFolderName } from "../../src/sandbox/kept-files.ts";
 import type { SandboxLimits } from "../../src/sandbox/limits.ts";
 import type { SentMessage } from "../contract/adapter-contract.ts";
+import { collectingLogger } from "./collecting-logger.ts";
 import { createTestSandbox, type TestSandbox } from "./sandbox.ts";
 import { createSlackHarness, type SlackHarness } from "./slack-harness.ts";
 
@@ -19,20 +20,27 @@ export interface FaultBot {
   slack: SlackHarness;
   sandbox: TestSandbox;
   keptFilesDir: string;
+  /** What the bot logged at info and above, as pino wrote it. */
+  logLines: Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
 /** The bot on Slack, on a sandbox of its own scope whose files are kept, as `npm start` keeps them. */
 export async function startFaultBot(limits: Partial<SandboxLimits> = {}): Promise<FaultBot> {
   const keptFilesDir = await mkdtemp(path.join(tmpdir(), "cib-faults-kept-"));
-  const sandbox = await createTestSandbox(limits, `faults-${randomUUID().slice(0, 8)}`, undefined, {
-    keptFilesDir,
-  });
-  const slack = await createSlackHarness({ sandbox: sandbox.manager });
+  const { logger, lines } = collectingLogger("info");
+  const sandbox = await createTestSandbox(
+    limits,
+    `faults-${randomUUID().slice(0, 8)}`,
+    logger.child({ component: "sandbox" }),
+    { keptFilesDir },
+  );
+  const slack = await createSlackHarness({ sandbox: sandbox.manager, logger });
   return {
     slack,
     sandbox,
     keptFilesDir,
+    logLines: lines,
     async close() {
       await slack.close();
       // Only this scope's containers: other tests share the engine.
@@ -40,6 +48,23 @@ export async function startFaultBot(limits: Partial<SandboxLimits> = {}): Promis
       await rm(keptFilesDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a fault test file: when a test fails, what the bot logged during it goes to stderr, since
+ * a fault that strikes only on a loaded CI machine is understood from its log or not at all.
+ */
+export function printBotLogOnFailure(bot: () => FaultBot | undefined): void {
+  let seen = 0;
+  afterEach(({ task }) => {
+    const lines = bot()?.logLines ?? [];
+    const during = lines.slice(seen);
+    seen = lines.length;
+    if (task.result?.state !== "fail") return;
+    process.stderr.write(
+      `--- what the bot logged during "${task.name}" ---\n${during.map((line) => JSON.stringify(line)).join("\n")}\n`,
+    );
+  });
 }
 
 /** One thread of the conversation, and what the person has been shown in it. */
