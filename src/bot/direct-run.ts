@@ -7,6 +7,7 @@ import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
+import { SHUTDOWN_TEXT, stoppedByShutdown } from "../stop-reason.ts";
 import type { ConversationMessage } from "../store/types.ts";
 
 const FENCED = /^\s*```[ \t]*(python3?|py)?[ \t]*\r?\n([\s\S]*?)\r?\n?[ \t]*```\s*$/i;
@@ -45,12 +46,16 @@ export async function runDirectly(input: DirectRunInput): Promise<void> {
     maxFileBytes: session.limits.maxFileBytes,
     imageCounter: { next: 1 },
   });
+  const shutdown = execution.status === "cancelled" && stoppedByShutdown(input.signal);
+  if (shutdown) await emit({ type: "notice", text: SHUTDOWN_TEXT });
   // The model sees direct runs later too, so it knows what the user did by hand.
   await input.persist([
     { role: "user", content: `\`\`\`python\n${code}\n\`\`\``, ...input.author },
     {
       role: "assistant",
-      content: `[The user's code ran directly]\n${toolResultText(execution, delivered)}`,
+      content:
+        `[The user's code ran directly]\n${toolResultText(execution, delivered)}` +
+        (shutdown ? `\n${SHUTDOWN_TEXT}` : ""),
     },
   ]);
 }

@@ -1,5 +1,7 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { conversationKeyString } from "../../src/bot/incoming-message.ts";
+import { SHUTDOWN_TEXT } from "../../src/stop-reason.ts";
 import {
   type BotHarness,
   createBotHarness,
@@ -7,6 +9,7 @@ import {
   ofType,
   pythonCall,
 } from "../helpers/bot-harness.ts";
+import { waitUntil } from "../helpers/wait-until.ts";
 
 let h: BotHarness;
 
@@ -219,6 +222,44 @@ describe("cancelling and images", () => {
     // Well under the 1 s stream idle timeout: the cancel itself ended the call.
     expect(Date.now() - started).toBeLessThan(500);
     expect(ofType(events, "notice").at(-1)?.text).toBe("The request was cancelled.");
+  });
+
+  it("tells a request the bot's shutdown stopped to send it again, and keeps that in the history", async () => {
+    h.fake.enqueue({ kind: "stall", afterContent: "Thinking" });
+    const before = h.fake.requests.length;
+    const pending = h.adapter.send({ text: "think hard", thread: "shutdown-model" });
+    await waitUntil("the model call", () => h.fake.requests.length > before);
+    await h.bot.stop(0);
+    const events = await pending;
+    expect(ofType(events, "notice").at(-1)?.text).toBe(SHUTDOWN_TEXT);
+    expect(ofType(events, "status").at(-1)?.status).toBe("failed");
+    const conversation = {
+      platform: "memory",
+      workspace: "local",
+      channel: "general",
+      thread: "shutdown-model",
+    };
+    const history = await h.store.listMessages(conversationKeyString(conversation));
+    expect(history.at(-1)?.message.content).toBe(SHUTDOWN_TEXT);
+    await h.restart();
+  });
+
+  it("says the same under a run of the person's own code that the shutdown cut short", async () => {
+    const thread = "shutdown-direct";
+    const conversation = { platform: "memory", workspace: "local", channel: "general", thread };
+    const code = "open('/mnt/data/started.txt', 'w').write('x')\nimport time\ntime.sleep(120)";
+    const pending = h.adapter.send({ text: `\`\`\`python\n${code}\n\`\`\``, thread });
+    await waitUntil("the run to start", async () =>
+      (await h.bot.listFiles(conversation)).some((file) => file.path === "started.txt"),
+    );
+    await h.bot.stop(0);
+    const events = await pending;
+    expect(ofType(events, "code-result").at(-1)?.run.status).toBe("cancelled");
+    expect(ofType(events, "notice").at(-1)?.text).toBe(SHUTDOWN_TEXT);
+    expect(ofType(events, "status").at(-1)?.status).toBe("failed");
+    const history = await h.store.listMessages(conversationKeyString(conversation));
+    expect(history.at(-1)?.message.content).toContain(SHUTDOWN_TEXT);
+    await h.restart();
   });
 
   it("shows a model that accepts images the charts its code made", async () => {
