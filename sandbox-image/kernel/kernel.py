@@ -19,6 +19,7 @@ import threading
 from cib_displays import MAX_TEXT_PLAIN, Displays
 from cib_kernel_link import PREIMPORT_WAIT_SECONDS
 from cib_processes import reap_children
+from cib_seaborn_offline import install as install_seaborn_offline
 from cib_streams import OutputBudget, StandardStreams, StreamSink, periodic_flush
 
 MAIN_PID = os.getpid()
@@ -336,6 +337,7 @@ def main():
         sys.path.insert(1, "")
     kernel = SandboxKernel(channel, sink, budget, streams)
     signal.signal(signal.SIGINT, kernel.on_sigint)
+    install_seaborn_offline()
     kernel.preimport = threading.Thread(target=_preimport, name="preimport", daemon=True)
     kernel.preimport.start()
     channel.send({"type": "ready", "pid": MAIN_PID, "python": sys.version.split()[0]})

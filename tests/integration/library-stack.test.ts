@@ -95,6 +95,26 @@ describe("seaborn's example datasets", () => {
     ]);
     expect(execution.images).toHaveLength(1);
   });
+
+  it("are the ones get_dataset_names() gives, and any other is refused in plain words, not a DNS error", async () => {
+    const execution = await run(
+      [
+        "import seaborn as sns",
+        "print(sns.get_dataset_names())",
+        "print(sns.load_dataset('iris', cache=False).shape)",
+        "try:",
+        "    sns.load_dataset('titanic')",
+        "except ValueError as error:",
+        "    print(error)",
+      ].join("\n"),
+    );
+    expect(execution.stdout.trim().split("\n")).toEqual([
+      "['anscombe', 'diamonds', 'flights', 'iris', 'penguins', 'tips']",
+      "(150, 5)",
+      "seaborn's 'titanic' dataset is not in this sandbox, and it has no internet to download it. " +
+        "The example datasets here are: anscombe, diamonds, flights, iris, penguins, tips. For other data, load a file with pandas.",
+    ]);
+  });
 });
 
 describe("video, audio and images", () => {
