@@ -27,6 +27,8 @@ export function runStatusLine(run: CodeRunSummary, text: SurfaceText): string {
       return `${icons.crash} Ran out of memory.`;
     case "crashed":
       return `${icons.crash} Python crashed.`;
+    case "lost":
+      return `${icons.crash} The sandbox stopped during the run.`;
     case "cancelled":
       return `${icons.cancelled} Cancelled.`;
   }

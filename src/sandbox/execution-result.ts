@@ -56,7 +56,8 @@ export function executionWithoutResult(
     files: [],
     durationMs,
     notices: [...notices, ...collector.notices()],
-    kernelRestarted: filesLost,
+    // Without a result, the run either never started (cancelled) or its container is gone.
+    kernelRestarted: status !== "cancelled",
     filesLost,
   };
 }

@@ -369,7 +369,7 @@ export class ContainerSession implements SandboxSession {
     this.attached = null;
     await this.host.release(attached, "remove").catch(() => undefined);
     return executionWithoutResult(
-      timedOut ? "timeout" : oom ? "oom" : "crashed",
+      timedOut ? "timeout" : oom ? "oom" : "lost",
       collector,
       this.now() - started,
       [...notices, containerLostNotice(reason, "next-run", this.continuity.keepsFiles ? "kept" : null)],

@@ -87,6 +87,7 @@ export interface ResultMessage {
 
 export class ProtocolError extends Error {}
 
+/** What the supervisor may say of a run; "lost" is the bot's own word for a container gone. */
 const STATUSES: readonly ExecutionStatus[] = ["ok", "error", "timeout", "cancelled", "oom", "crashed"];
 const STATES = ["idle", "busy", "starting", "broken"] as const;
 

@@ -3,7 +3,12 @@ import type { TableData } from "./table-data.ts";
 
 export type { TableData } from "./table-data.ts";
 
-export type ExecutionStatus = "ok" | "error" | "timeout" | "cancelled" | "oom" | "crashed";
+/**
+ * "crashed": Python itself died (a segfault, os._exit) or was restarted for breaking the protocol;
+ * "lost": the sandbox container stopped under the run (killed, removed, its engine went away),
+ * which only the bot can tell, never the supervisor.
+ */
+export type ExecutionStatus = "ok" | "error" | "timeout" | "cancelled" | "oom" | "crashed" | "lost";
 
 export interface ExecutionError {
   name: string;

@@ -85,7 +85,7 @@ describe("the sandbox container fails", () => {
     expect(mark).toBe("done");
     expect(texts).toHaveLength(2);
     expect(texts[0]).toContain("time.sleep(300)");
-    expect(texts[0]).toMatch(/:boom: Python crashed\.$/);
+    expect(texts[0]).toMatch(/:boom: The sandbox stopped during the run\.$/);
     expect(texts[1]).toBe(LOST_MID_RUN);
     expect(await expectNextMessageWorks(thread, containerId)).toEqual([NEW_SANDBOX_AFTER_LOST_RUN]);
   });
@@ -96,7 +96,7 @@ describe("the sandbox container fails", () => {
     const { mark, texts } = await thread.answer(running, before);
     expect(mark).toBe("done");
     expect(texts).toHaveLength(2);
-    expect(texts[0]).toMatch(/:boom: Python crashed\.$/);
+    expect(texts[0]).toMatch(/:boom: The sandbox stopped during the run\.$/);
     expect(texts[1]).toBe(LOST_MID_RUN);
     expect(await expectNextMessageWorks(thread, containerId)).toEqual([NEW_SANDBOX_AFTER_LOST_RUN]);
   });

@@ -9,7 +9,6 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isSandboxUid } from "../../src/sandbox/sandbox-uid.ts";
 import type { ContainerSession } from "../../src/sandbox/session.ts";
-import type { Execution } from "../../src/sandbox/types.ts";
 import {
   createTestSandbox,
   TEST_LIMITS,

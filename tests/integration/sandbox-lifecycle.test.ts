@@ -66,7 +66,8 @@ describe("sandbox lifecycle", () => {
     await session.execute("x = 1");
     setTimeout(() => void docker.getContainer(session.containerName).kill(), 700);
     const run = await session.execute("import time\ntime.sleep(20)");
-    expect(run.status).toBe("crashed");
+    expect(run.status).toBe("lost");
+    expect(run.kernelRestarted).toBe(true);
     expect(run.filesLost).toBe(true);
     expect((await session.execute("print(2 + 2)")).stdout).toBe("4\n");
   });
