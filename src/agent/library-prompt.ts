@@ -17,7 +17,7 @@ function pythonValue(value: unknown): string {
 }
 
 export function describeLibraries(libraries: SandboxLibraries | null): string {
-  // Where the image cannot be opened (sandboxes on Kubernetes), the model is told to check.
+  // Without a census (an older image, or an engine that did not answer), the model is told to check.
   if (!libraries) return `${NO_NETWORK} Check that a library imports before building an answer on it.`;
   const groups = libraries.groups
     .filter((group) => group.libraries.length > 0)

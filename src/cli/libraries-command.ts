@@ -40,8 +40,8 @@ export async function librariesCommand(args: string[], manager: SandboxManager, 
   if (!libraries) {
     throw new FatalError(
       "libraries_unreadable",
-      `could not read ${manager.runtime.image}'s library census (the log says why; with sandboxes on ` +
-        "Kubernetes, run the image with Docker: docker run --rm IMAGE cat /opt/sandbox/libraries.json)",
+      `could not read ${manager.runtime.image}'s library census (the log says why; an image built ` +
+        "before the census existed has none: rebuild it with npm run sandbox:build)",
     );
   }
   io.stdout.write(

@@ -5,6 +5,7 @@
  */
 import { buffer as readAll } from "node:stream/consumers";
 import type Dockerode from "dockerode";
+import { ImageFileMissingError } from "./sandbox-runtime.ts";
 
 const TAR_BLOCK = 512;
 /** Docker's archive of a single file: the file's header, perhaps a PAX header before it. */
@@ -25,7 +26,13 @@ export async function readImageFile(
     Labels: { "code-interpreter-bot.image-read": "1" },
   });
   try {
-    const archive = await readAll(await container.getArchive({ path: filePath }));
+    const archive = await readAll(
+      await container.getArchive({ path: filePath }).catch((error: unknown) => {
+        if ((error as { statusCode?: number }).statusCode === 404)
+          throw new ImageFileMissingError(`${image} has no ${filePath}`);
+        throw error;
+      }),
+    );
     const file = fileFromTar(archive);
     if (file.length > maxBytes) throw new Error(`${filePath} in ${image} is over ${maxBytes} bytes`);
     return file;

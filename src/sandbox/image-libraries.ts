@@ -10,7 +10,7 @@ import {
   parseSandboxLibraries,
   type SandboxLibraries,
 } from "./sandbox-libraries.ts";
-import type { SandboxRuntime } from "./sandbox-runtime.ts";
+import { ImageFileMissingError, type SandboxRuntime } from "./sandbox-runtime.ts";
 
 export class ImageLibraries {
   private known: Promise<SandboxLibraries | null> | undefined;
@@ -33,15 +33,18 @@ export class ImageLibraries {
       const text = (await runtime.readImageFile(LIBRARIES_PATH, MAX_LIBRARIES_BYTES)).toString("utf8");
       return parseSandboxLibraries(text);
     } catch (error) {
+      const missing = error instanceof ImageFileMissingError;
       const broken = error instanceof LibrariesFileError;
       logger.warn(
         { err: error, image: runtime.image, path: LIBRARIES_PATH },
-        broken
-          ? "the sandbox image's library census is not valid: the model is not told what is installed"
-          : "could not read the sandbox image's library census; trying again with the next request",
+        missing
+          ? "the sandbox image has no library census (built before there was one?): the model is not told what is installed"
+          : broken
+            ? "the sandbox image's library census is not valid: the model is not told what is installed"
+            : "could not read the sandbox image's library census; trying again with the next request",
       );
-      // An engine that did not answer may answer next time; a broken file stays broken.
-      if (!broken) this.known = undefined;
+      // An engine that did not answer may answer next time; a missing or broken file stays so.
+      if (!missing && !broken) this.known = undefined;
       return null;
     }
   }

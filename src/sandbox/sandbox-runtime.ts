@@ -37,8 +37,9 @@ export interface SandboxRuntime {
    */
   reattach?(container: AttachedContainer): Promise<AttachedContainer | null>;
   /**
-   * One file of the sandbox image, read without running it (the image's library census). A
-   * backend whose images the bot cannot open (Kubernetes: nodes pull them) leaves it out.
+   * One file of the sandbox image (its library census): Docker copies it out of a container that
+   * never starts, Kubernetes has a short pod print it. Throws ImageFileMissingError when the
+   * image has no such file.
    */
   readImageFile?(filePath: string, maxBytes: number): Promise<Buffer>;
   /** Reads what the engines offer once; throws when none can run sandboxes. */
@@ -60,3 +61,6 @@ export function isSessionContainer(
     (container.sessionKey === null && container.name === runtime.containerName(key))
   );
 }
+
+/** The image has no such file: unlike an engine that did not answer, asking again changes nothing. */
+export class ImageFileMissingError extends Error {}

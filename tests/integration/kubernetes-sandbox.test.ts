@@ -11,8 +11,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.ts";
 import { kubernetesCheck } from "../../src/ops/readiness-checks.ts";
+import { readImageFile } from "../../src/sandbox/image-file.ts";
+import { LABEL_IMAGE_READ } from "../../src/sandbox/kubernetes/image-read-pod.ts";
 import { KubePods } from "../../src/sandbox/kubernetes/kube-pods.ts";
 import { KubernetesRuntime } from "../../src/sandbox/kubernetes/kubernetes-runtime.ts";
+import { LIBRARIES_PATH } from "../../src/sandbox/sandbox-libraries.ts";
+import { ImageFileMissingError } from "../../src/sandbox/sandbox-runtime.ts";
 import { SandboxManager, type SandboxManagerOptions } from "../../src/sandbox/session-manager.ts";
 import type { Execution } from "../../src/sandbox/types.ts";
 import { FakeKubernetes } from "../fakes/kubernetes/fake-kubernetes.ts";
@@ -190,5 +194,35 @@ describe("sandboxes as Kubernetes pods", () => {
     await expect(
       kubernetesCheck(kubeRuntime("k8s-ready", "not-the-token")).check(AbortSignal.timeout(10_000)),
     ).rejects.toThrow(/did not accept the bot's credentials/);
+  });
+
+  it("reads the image's library census through a short pod of its own, deleted after, as Docker reads it", async () => {
+    const manager = kubeManager("k8s-census");
+    const libraries = await manager.libraries();
+    expect(libraries?.python).toMatch(/^3\.\d+\.\d+$/);
+    expect(libraries?.groups.length).toBeGreaterThan(3);
+    const runtime = kubeRuntime("k8s-census");
+    const printed = await runtime.readImageFile(LIBRARIES_PATH, 1024 * 1024);
+    expect(printed.equals(await readImageFile(testDocker(), image, LIBRARIES_PATH, 1024 * 1024))).toBe(true);
+    // Created with the label the NetworkPolicy selects, but not the scope's: no sweep takes it for a sandbox.
+    const created = requestsFor("", "POST").map(
+      (request) => request.body as { metadata: { labels: Record<string, string> } },
+    );
+    expect(created.filter((pod) => pod.metadata.labels[LABEL_IMAGE_READ] === "k8s-census")).toHaveLength(2);
+    expect(podsOf("k8s-census")).toEqual([]);
+    await waitUntil(
+      "the reading pods to be deleted",
+      () =>
+        fake.pods.list(NAMESPACE, [{ key: LABEL_IMAGE_READ, operator: "=", value: "k8s-census" }]).length ===
+        0,
+    );
+  });
+
+  it("says when the image has no such file, or when it is over the size asked for", async () => {
+    const runtime = kubeRuntime("k8s-census-missing");
+    await expect(runtime.readImageFile("/opt/sandbox/no-such-file.json", 1024)).rejects.toBeInstanceOf(
+      ImageFileMissingError,
+    );
+    await expect(runtime.readImageFile(LIBRARIES_PATH, 10)).rejects.toThrow(/is over 10 bytes/);
   });
 });

@@ -9,6 +9,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { fileFromTar } from "../../src/sandbox/image-file.ts";
 import { ImageLibraries } from "../../src/sandbox/image-libraries.ts";
 import { LibrariesFileError, parseSandboxLibraries } from "../../src/sandbox/sandbox-libraries.ts";
+import { ImageFileMissingError } from "../../src/sandbox/sandbox-runtime.ts";
 
 const CENSUS = {
   python: "3.11.2",
@@ -153,6 +154,23 @@ describe("ImageLibraries", () => {
     expect(await broken.read()).toBeNull();
     expect(await broken.read()).toBeNull();
     expect(brokenReads).toBe(1);
+  });
+
+  it("gives up at once on an image that has no census, as on a broken one", async () => {
+    let reads = 0;
+    const older = new ImageLibraries(
+      {
+        image: "sandbox:older",
+        readImageFile: async () => {
+          reads += 1;
+          throw new ImageFileMissingError("sandbox:older has no /opt/sandbox/libraries.json");
+        },
+      },
+      silentLogger(),
+    );
+    expect(await older.read()).toBeNull();
+    expect(await older.read()).toBeNull();
+    expect(reads).toBe(1);
   });
 
   it("is null where the backend cannot open images", async () => {

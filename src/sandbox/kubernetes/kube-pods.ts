@@ -3,7 +3,7 @@
  * one to run, and attach to it as one byte stream. A thin layer over @kubernetes/client-node that
  * turns its failures into errors saying what to do. It knows pods; it knows nothing of sessions.
  */
-import { type Duplex, PassThrough } from "node:stream";
+import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ApiException,
@@ -168,7 +168,7 @@ export class KubePods {
    * multiplexed attach stream and writes stdin (see attach-stream.ts). Only a running container
    * can be attached to, so output written before this (the supervisor's `ready`) is not seen.
    */
-  async attachStream(name: string, container: string = SANDBOX_CONTAINER): Promise<Duplex> {
+  async attachStream(name: string, container: string = SANDBOX_CONTAINER): Promise<KubeAttachStream> {
     const query = new URLSearchParams({
       container,
       stdin: "true",

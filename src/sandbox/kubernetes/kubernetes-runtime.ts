@@ -19,6 +19,7 @@ import type { SandboxRuntime } from "../sandbox-runtime.ts";
 import { DEFAULT_UID_RANGE, pickSandboxUid, REMAPPED_UID_RANGE } from "../sandbox-uid.ts";
 import { SupervisorClient } from "../supervisor-client.ts";
 import { settleAdopted, untilIdle } from "../supervisor-settling.ts";
+import { readImageFileInPod } from "./image-read-pod.ts";
 import type { KubePods } from "./kube-pods.ts";
 import {
   ANNOTATION_CREATED,
@@ -71,6 +72,18 @@ export class KubernetesRuntime implements SandboxRuntime {
 
   async isCurrentImage(container: Pick<AttachedContainer, "imageId">): Promise<boolean> {
     return container.imageId === this.options.image;
+  }
+
+  /** A text file of the image (its library census), printed by a short pod of its own. */
+  readImageFile(filePath: string, maxBytes: number): Promise<Buffer> {
+    const { pods, image, scope, runtimeClassName } = this.options;
+    return readImageFileInPod(pods, {
+      image,
+      scope,
+      filePath,
+      maxBytes,
+      ...(runtimeClassName ? { runtimeClassName } : {}),
+    });
   }
 
   /** Nothing to look at: the image is the configured reference, and changes with a restart. */
