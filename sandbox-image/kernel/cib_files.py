@@ -32,10 +32,29 @@ DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 mimetypes.add_type("text/csv", ".csv")
 mimetypes.add_type("text/markdown", ".md")
 mimetypes.add_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx")
+# Files a data analysis makes that Python's table does not know (IANA's names where there are).
+mimetypes.add_type("application/vnd.apache.parquet", ".parquet")
+mimetypes.add_type("application/vnd.apache.arrow.file", ".feather")
+mimetypes.add_type("application/x-ipynb+json", ".ipynb")
+mimetypes.add_type("application/jsonl", ".jsonl")
+mimetypes.add_type("application/yaml", ".yaml")
+mimetypes.add_type("application/yaml", ".yml")
+mimetypes.add_type("application/x-hdf5", ".hdf5")
+
+# A compressed file is the compression's type: data.csv.gz is not text to be previewed.
+_COMPRESSED = {
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "br": "application/x-brotli",
+    "compress": "application/x-compress",
+}
 
 
 def mime_type(path):
-    guessed, _ = mimetypes.guess_type(path)
+    guessed, encoding = mimetypes.guess_type(path)
+    if encoding:
+        return _COMPRESSED.get(encoding, "application/octet-stream")
     return guessed or "application/octet-stream"
 
 

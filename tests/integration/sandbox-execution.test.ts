@@ -143,6 +143,34 @@ describe("a sandbox session", () => {
     expect((await session.listFiles()).map((f) => f.path)).toContain("blob.bin");
   });
 
+  it("names the type of the files an analysis makes, a compressed one by its compression", async () => {
+    const names = [
+      "table.parquet",
+      "table.csv",
+      "table.csv.gz",
+      "notebook.ipynb",
+      "config.yml",
+      "rows.jsonl",
+    ];
+    const run = await session.execute(
+      [
+        "import os",
+        "os.makedirs('/mnt/data/types', exist_ok=True)",
+        `for name in ${JSON.stringify(names)}:`,
+        "    open('/mnt/data/types/' + name, 'wb').write(b'x')",
+      ].join("\n"),
+    );
+    const mimes = Object.fromEntries(run.files.map((file) => [file.path, file.mime]));
+    expect(mimes).toEqual({
+      "types/table.parquet": "application/vnd.apache.parquet",
+      "types/table.csv": "text/csv",
+      "types/table.csv.gz": "application/gzip",
+      "types/notebook.ipynb": "application/x-ipynb+json",
+      "types/config.yml": "application/yaml",
+      "types/rows.jsonl": "application/jsonl",
+    });
+  });
+
   it("reads an uploaded CSV with pandas", async () => {
     const csv = "region,sales\nnorth,120\nsouth,80\nnorth,30\n";
     await session.putFile("sales.csv", Buffer.from(csv));
