@@ -18,6 +18,11 @@ export const LABEL_CREATED = "code-interpreter-bot.created";
 export const LABEL_UID = "code-interpreter-bot.uid";
 /** The bot process (replica) a pooled container waits for: only a dead one's are left-overs. */
 export const LABEL_OWNER = "code-interpreter-bot.owner";
+/**
+ * On what reads a file out of the sandbox image (the library census), instead of the scope's label:
+ * no sweep or pool takes one for a sandbox of its own.
+ */
+export const LABEL_IMAGE_READ = "code-interpreter-bot.image-read";
 export const SUPERVISOR_CAPABILITIES: readonly string[] = ["SETUID", "SETGID", "SETPCAP", "KILL"];
 export const SUPERVISOR_COMMAND: readonly string[] = ["python3", "-I", "-u", "/opt/sandbox/supervisor.py"];
 const MIB = 1024 * 1024;

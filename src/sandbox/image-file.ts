@@ -5,6 +5,7 @@
  */
 import { buffer as readAll } from "node:stream/consumers";
 import type Dockerode from "dockerode";
+import { LABEL_IMAGE_READ } from "./container-spec.ts";
 import { ImageFileMissingError } from "./sandbox-runtime.ts";
 
 const TAR_BLOCK = 512;
@@ -23,7 +24,7 @@ export async function readImageFile(
     Cmd: ["true"],
     NetworkDisabled: true,
     // Kept apart from sandbox containers: no scope, so no sweep takes it for one of its own.
-    Labels: { "code-interpreter-bot.image-read": "1" },
+    Labels: { [LABEL_IMAGE_READ]: "1" },
   });
   try {
     const archive = await readAll(

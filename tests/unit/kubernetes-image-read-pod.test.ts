@@ -3,8 +3,8 @@
  * do is less than a sandbox may, and it stays out of every sandbox listing.
  */
 import { describe, expect, it } from "vitest";
-import { LABEL_APP, LABEL_SCOPE } from "../../src/sandbox/container-spec.ts";
-import { imageReadPod, LABEL_IMAGE_READ } from "../../src/sandbox/kubernetes/image-read-pod.ts";
+import { LABEL_APP, LABEL_IMAGE_READ, LABEL_SCOPE } from "../../src/sandbox/container-spec.ts";
+import { imageReadPod } from "../../src/sandbox/kubernetes/image-read-pod.ts";
 
 const pod = imageReadPod({
   name: "cib-bot-read-0a1b2c3d4e",

@@ -9,15 +9,13 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Pod } from "@kubernetes/client-node";
-import { LABEL_APP } from "../container-spec.ts";
+import { LABEL_APP, LABEL_IMAGE_READ } from "../container-spec.ts";
 import { DockerStreamDemuxer } from "../docker-stream-demuxer.ts";
 import { ImageFileMissingError } from "../sandbox-runtime.ts";
 import type { KubeAttachStream } from "./attach-stream.ts";
 import type { KubePods } from "./kube-pods.ts";
 import { kubeLabelValue, SANDBOX_CONTAINER, sandboxPodPrefix } from "./pod-spec.ts";
 
-/** On reading pods instead of the scope label, so no sandbox sweep or pool takes one for its own. */
-export const LABEL_IMAGE_READ = "code-interpreter-bot.image-read";
 /** Nobody's uid in Debian's images: the file only has to be world-readable. */
 const READER_UID = 65_534;
 /** Scheduling and a first pull of the image on a node count too. */
