@@ -18,3 +18,10 @@ export function stoppedByShutdown(signal: AbortSignal): boolean {
 export const SHUTDOWN_TEXT =
   "I'm shutting down (a restart or an upgrade), so this stopped before it finished. What ran so far " +
   "is above and this conversation's files are kept; send your message again once I'm back.";
+
+/** What an aborted request tells the person, and its code for the logs and the metrics. */
+export function stoppedText(signal: AbortSignal): { code: "shutting_down" | "cancelled"; text: string } {
+  return stoppedByShutdown(signal)
+    ? { code: "shutting_down", text: SHUTDOWN_TEXT }
+    : { code: "cancelled", text: "The request was cancelled." };
+}

@@ -17,6 +17,7 @@ _WATCHED = "seaborn"
 
 
 def shipped_datasets():
+    """The example datasets this sandbox has: seaborn's get_dataset_names() (its own asks GitHub)."""
     folder = os.environ.get("SEABORN_DATA", "")
     try:
         names = os.listdir(folder)
@@ -47,11 +48,6 @@ def _offline_load_dataset(original):
     return load_dataset
 
 
-def _offline_dataset_names():
-    """The example datasets this sandbox has (seaborn's own asks GitHub)."""
-    return shipped_datasets()
-
-
 def _patch(seaborn):
     utils = sys.modules.get("seaborn.utils")
     if utils is None or not hasattr(utils, "load_dataset"):
@@ -59,7 +55,7 @@ def _patch(seaborn):
     load_dataset = _offline_load_dataset(utils.load_dataset)
     for module in (seaborn, utils):
         module.load_dataset = load_dataset
-        module.get_dataset_names = _offline_dataset_names
+        module.get_dataset_names = shipped_datasets
 
 
 class _PatchAfterImport(importlib.abc.MetaPathFinder):

@@ -14,7 +14,7 @@ import { deliverExecution } from "../present/deliver-execution.ts";
 import type { ReplySink } from "../present/reply-events.ts";
 import { reportStages } from "../present/stage-events.ts";
 import type { SandboxSession } from "../sandbox/sandbox.ts";
-import { SHUTDOWN_TEXT, stoppedByShutdown } from "../stop-reason.ts";
+import { stoppedText } from "../stop-reason.ts";
 import type { ConversationMessage } from "../store/types.ts";
 import { trimHistory } from "./history-trim.ts";
 import type { ChatModel, ModelTurn, TokenUsage } from "./model-client.ts";
@@ -208,7 +208,7 @@ export class Agent {
   private async stop(reason: Exclude<AgentStop, "answer">, input: AgentRunInput): Promise<AgentStop> {
     const { config } = this.options;
     const text = {
-      cancelled: stoppedByShutdown(input.signal) ? SHUTDOWN_TEXT : "The request was cancelled.",
+      cancelled: stoppedText(input.signal).text,
       "time-budget": `I ran out of time (the limit is ${Math.round(config.timeBudgetMs / 1000)} s per request) before finishing. What ran so far is above; ask me to continue.`,
       "step-limit": `I stopped after ${config.maxSteps} steps without reaching a final answer (the limit per request). What ran so far is above; ask me to continue.`,
     }[reason];

@@ -15,7 +15,7 @@ import type { ReplySink } from "../present/reply-events.ts";
 import { inRequest } from "../request-context.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { SandboxFile } from "../sandbox/types.ts";
-import { BotShuttingDown, SHUTDOWN_TEXT, stoppedByShutdown } from "../stop-reason.ts";
+import { BotShuttingDown, stoppedByShutdown, stoppedText } from "../stop-reason.ts";
 import type { Store, UsageOutcome } from "../store/types.ts";
 import type { RequestMeter } from "../usage/request-meter.ts";
 import { NO_USAGE_LIMITS, type UsageConfig } from "../usage/usage-config.ts";
@@ -318,11 +318,7 @@ export class Bot implements MessageHandler {
       await emit({ type: "status", status: stoppedByShutdown(controller.signal) ? "failed" : "done" });
     } catch (error) {
       log.error({ err: error }, "request failed");
-      const { code, text } = stoppedByShutdown(controller.signal)
-        ? { code: "shutting_down", text: SHUTDOWN_TEXT }
-        : controller.signal.aborted
-          ? { code: "cancelled", text: "The request was cancelled." }
-          : userTextFor(error);
+      const { code, text } = controller.signal.aborted ? stoppedText(controller.signal) : userTextFor(error);
       await emit({ type: "error", code, text });
       await emit({ type: "status", status: "failed" });
     } finally {

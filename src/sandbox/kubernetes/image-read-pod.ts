@@ -7,7 +7,6 @@
  * read-only root, no token, no network (it carries the label the NetworkPolicy selects).
  */
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Pod } from "@kubernetes/client-node";
 import { LABEL_APP, LABEL_IMAGE_READ } from "../container-spec.ts";
 import { DockerStreamDemuxer } from "../docker-stream-demuxer.ts";
@@ -22,7 +21,6 @@ const READER_UID = 65_534;
 const DEFAULT_TIMEOUT_MS = 120_000;
 /** A reader older than this was left by a bot process that stopped (it ends by itself at 300 s). */
 const LEFT_OVER_MS = 10 * 60_000;
-const EXIT_POLL_MS = 100;
 
 export interface ImageReadInput {
   image: string;
@@ -108,7 +106,7 @@ export async function readImageFileInPod(
       throw new ImageFileMissingError(`${input.image} has no ${input.filePath}`);
     }
     // Only a reader that exited 0 printed the whole file: one deleted or stopped midway printed a part.
-    const exitCode = await exitCodeOf(pods, name, timeoutMs);
+    const exitCode = await pods.waitUntilExited(name, timeoutMs);
     if (exitCode !== 0 || stderr.trim()) {
       const ended = exitCode === null ? "was gone before it finished" : `exited with ${exitCode}`;
       throw new Error(
@@ -133,19 +131,6 @@ async function removeEarlierReaders(pods: KubePods, scope: string): Promise<void
     if (created && Date.now() - new Date(created).getTime() > LEFT_OVER_MS) {
       await pods.deletePod(pod.metadata?.name ?? "");
     }
-  }
-}
-
-/** The reader's exit code once the node reports it; null when the pod is gone (or going) first. */
-async function exitCodeOf(pods: KubePods, name: string, timeoutMs: number): Promise<number | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pod = await pods.readPod(name);
-    if (!pod || pod.metadata?.deletionTimestamp) return null;
-    const state = pod.status?.containerStatuses?.find((s) => s.name === SANDBOX_CONTAINER)?.state;
-    if (state?.terminated) return state.terminated.exitCode;
-    if (Date.now() >= deadline) return null;
-    await sleep(EXIT_POLL_MS);
   }
 }
 

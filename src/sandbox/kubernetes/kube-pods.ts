@@ -164,6 +164,22 @@ export class KubePods {
   }
 
   /**
+   * The exit code of the pod's container once the node reports it ended; null when the pod is
+   * gone (or being deleted) first, or `timeoutMs` passes.
+   */
+  async waitUntilExited(name: string, timeoutMs: number): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pod = await this.readPod(name);
+      if (!pod || pod.metadata?.deletionTimestamp) return null;
+      const state = pod.status?.containerStatuses?.find((s) => s.name === SANDBOX_CONTAINER)?.state;
+      if (state?.terminated) return state.terminated.exitCode;
+      if (Date.now() >= deadline) return null;
+      await sleep(this.options.pollIntervalMs ?? DEFAULT_POLL_MS);
+    }
+  }
+
+  /**
    * Attaches to the sandbox container's stdin, stdout and stderr. The stream reads as Docker's
    * multiplexed attach stream and writes stdin (see attach-stream.ts). Only a running container
    * can be attached to, so output written before this (the supervisor's `ready`) is not seen.
